@@ -1,0 +1,109 @@
+"""neo_notebook: Pulumi Neo in Jupyter.
+
+Talk to Neo from a cell, watch it work, approve its changes with a click, and analyse what
+it did with pandas.
+
+>>> from neo_notebook import NeoClient                        # doctest: +SKIP
+>>> client = NeoClient("acme")                                # doctest: +SKIP
+>>> task = client.create_task("Why is prod drifting?", entities=["infra/prod"])  # doctest: +SKIP
+>>> client.chat(task.id)                                      # doctest: +SKIP
+
+In IPython, ``%load_ext neo_notebook`` adds the ``%%neo`` cell magic.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._client import NeoClient
+from ._entities import (
+    Entity,
+    PolicyIssue,
+    PullRequest,
+    Repository,
+    Stack,
+    UnknownEntity,
+    parse_entity,
+)
+from ._errors import (
+    ApprovalError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    NeoAPIError,
+    NeoConnectionError,
+    NeoError,
+    NeoTimeoutError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from ._models import ApprovalRequest, Event, Task, ToolCall, approval_requests
+from ._tail import EventTail
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ApprovalError",
+    "ApprovalRequest",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "Entity",
+    "Event",
+    "EventTail",
+    "NeoAPIError",
+    "NeoChat",
+    "NeoClient",
+    "NeoConnectionError",
+    "NeoError",
+    "NeoTimeoutError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PolicyIssue",
+    "PullRequest",
+    "RateLimitError",
+    "Repository",
+    "ServerError",
+    "Stack",
+    "Task",
+    "ToolCall",
+    "UnknownEntity",
+    "approval_requests",
+    "events_frame",
+    "load_ipython_extension",
+    "parse_entity",
+    "tasks_frame",
+    "tool_calls_frame",
+]
+
+_LAZY = {
+    # Imported on first use: the widget pulls in anywidget, the frames pandas.
+    "NeoChat": "._widget",
+    "events_frame": "._frames",
+    "tasks_frame": "._frames",
+    "tool_calls_frame": "._frames",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'neo_notebook' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """``%load_ext neo_notebook``: register the ``%%neo`` and ``%neo`` magics."""
+    from ._magic import NeoMagics
+
+    ipython.register_magics(NeoMagics)

@@ -1,0 +1,216 @@
+"""%%neo and %neo through a real IPython shell against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from neo_notebook import ConflictError, NeoChat, NeoError, Repository, Stack
+from neo_notebook._magic import NeoMagics, interpolate
+from neo_notebook.emulator import NeoEmulator
+
+CHANGE = "Please fix the drift and open a pull request"
+
+
+@pytest.fixture
+def shell(emulator: NeoEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+    for name, value in emulator.env.items():
+        monkeypatch.setenv(name, value)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "neo_notebook")
+    yield ip
+    magics = neo_magics(ip)
+    for client in magics._clients.values():
+        for chat in client._chats.values():
+            chat.close()
+        client.close()
+    InteractiveShell.clear_instance()
+
+
+def neo_magics(ip: InteractiveShell) -> NeoMagics:
+    return ip.magics_manager.registry["NeoMagics"]  # type: ignore[no-any-return]
+
+
+def cell(ip: InteractiveShell, line: str, body: str) -> Any:
+    return ip.run_cell_magic("neo", line, body)
+
+
+def line(ip: InteractiveShell, text: str) -> Any:
+    return ip.run_line_magic("neo", text)
+
+
+def user_messages(emu: NeoEmulator) -> list[tuple[str, str]]:
+    return [(task, body["content"]) for task, body in emu.posted if body["type"] == "user_message"]
+
+
+def test_cell_starts_then_continues_a_task(
+    shell: InteractiveShell, emulator: NeoEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell(shell, "--wait", "What is in my stack?")
+    task = neo_magics(shell).current_task
+    assert task
+    out = capsys.readouterr().out
+    assert "Neo:" in out
+    cell(shell, "--wait --quiet", "And what does it cost?")
+    assert user_messages(emulator) == [(task, "What is in my stack?"),
+                                       (task, "And what does it cost?")]
+    assert capsys.readouterr().out == ""  # --quiet: no panel, no transcript
+
+
+def test_rerunning_a_cell_does_not_send_it_twice(
+    shell: InteractiveShell, emulator: NeoEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell(shell, "--wait", "What is in my stack?")
+    capsys.readouterr()
+    cell(shell, "--wait", "What is in my stack?")
+    assert "--resend" in capsys.readouterr().out
+    assert len(user_messages(emulator)) == 1
+    cell(shell, "--wait --resend", "What is in my stack?")
+    assert len(user_messages(emulator)) == 2
+
+
+def test_new_and_task_choose_the_task(shell: InteractiveShell, emulator: NeoEmulator) -> None:
+    cell(shell, "--wait", "first")
+    first = neo_magics(shell).current_task
+    cell(shell, "--wait --new", "second")
+    second = neo_magics(shell).current_task
+    assert second and second != first
+    cell(shell, f"--wait --task {first}", "back to the first")
+    assert neo_magics(shell).current_task == first
+    assert user_messages(emulator)[-1] == (first, "back to the first")
+    with pytest.raises(UsageError, match="not both"):
+        cell(shell, f"--new --task {first}", "x")
+
+
+def test_entities_from_options(shell: InteractiveShell, emulator: NeoEmulator) -> None:
+    cell(shell, "--wait --stack infra/prod --stack infra/dev --repo github:acme/platform",
+         "Look at these")
+    magics = neo_magics(shell)
+    task = magics.client().get_task(magics.current_task)  # type: ignore[arg-type]
+    assert {Stack("infra", "prod"), Stack("infra", "dev"),
+            Repository("acme", "platform")} <= set(task.entities)
+
+
+@pytest.mark.parametrize(
+    ("options", "body", "message"),
+    [
+        ("", "   \n  ", "empty"),
+        ("--stack prod", "hi", "PROJECT/STACK"),
+        ("--repo svn:acme/x", "hi", "FORGE:ORG/REPO"),
+        ("--bogus", "hi", "unrecognized arguments"),
+        ("--timeout soon", "hi", "invalid float"),
+        ("", "Resize {undefined_thing}", "undefined_thing"),
+        ("", "Resize {stack.nope}", "no attribute"),
+    ],
+)
+def test_bad_input_fails_the_cell_and_sends_nothing(
+    shell: InteractiveShell, emulator: NeoEmulator, options: str, body: str, message: str
+) -> None:
+    shell.user_ns["stack"] = "infra/prod"
+    with pytest.raises(UsageError, match=message):
+        cell(shell, options, body)
+    assert emulator.posted == []
+
+
+def test_interpolation_in_the_cell(shell: InteractiveShell, emulator: NeoEmulator) -> None:
+    class Config:
+        size = "t3.small"
+
+    shell.user_ns.update(stack="infra/prod", config=Config())
+    body = 'Resize {config.size} in {stack}: {"tags": {"env": "prod"}} and {{stack}} literally'
+    cell(shell, "--wait", body)
+    assert user_messages(emulator)[-1][1] == (
+        'Resize t3.small in infra/prod: {"tags": {"env": "prod"}} and {stack} literally'
+    )
+    cell(shell, "--wait --raw --new", "Keep {stack} as is")
+    assert user_messages(emulator)[-1][1] == "Keep {stack} as is"
+
+
+@given(st.text())
+def test_text_without_placeholders_is_unchanged(text: str) -> None:
+    import re
+
+    if re.search(r"\{[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?\}", text):
+        return
+    assert interpolate(text, {}) == text
+
+
+def test_conflict_fails_the_cell_with_one_line(
+    shell: InteractiveShell, emulator: NeoEmulator
+) -> None:
+    cell(shell, "--wait --quiet", "first")
+    emulator.set_status(neo_magics(shell).current_task, "running")  # type: ignore[arg-type]
+    with pytest.raises(ConflictError) as info:
+        cell(shell, "--quiet", "second")
+    (rendered,) = info.value._render_traceback_()
+    assert "still working" in rendered and "cancel" in rendered
+    assert [m for _, m in user_messages(emulator)] == ["first"]
+
+
+def test_wait_timeout_and_interrupt(
+    shell: InteractiveShell, emulator: NeoEmulator, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.pace = 0.3
+    with pytest.raises(NeoError, match="still working after"):
+        cell(shell, "--wait --timeout 0.2 --quiet", CHANGE)
+
+    def interrupted(self: NeoChat, *args: Any, **kwargs: Any) -> bool:
+        raise KeyboardInterrupt
+
+    emulator.pace = 0.0
+    emulator.agent_done(neo_magics(shell).current_task)  # type: ignore[arg-type]
+    monkeypatch.setattr(NeoChat, "wait", interrupted)
+    cell(shell, "--wait --quiet --new", "long job")
+    assert "Stopped waiting" in capsys.readouterr().out
+    assert not [b for _, b in emulator.posted if b["type"] == "user_cancel"]
+
+
+def test_line_commands(shell: InteractiveShell, emulator: NeoEmulator,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    cell(shell, "--wait --quiet", CHANGE)
+    task = neo_magics(shell).current_task
+    line(shell, "status")
+    assert "waiting for approval" in capsys.readouterr().out
+    line(shell, "approve")
+    assert "Approved" in capsys.readouterr().out
+    chat = line(shell, "chat")
+    assert isinstance(chat, NeoChat) and chat.task_id == task
+    chat.wait(10)
+    events = line(shell, "events")
+    assert len(events) == chat.event_count
+    tasks = line(shell, "tasks")
+    assert task in set(tasks["task_id"])
+    line(shell, "new")
+    assert neo_magics(shell).current_task is None
+    with pytest.raises(UsageError, match="No current Neo task"):
+        line(shell, "cancel")
+    line(shell, f"use {task}")
+    assert neo_magics(shell).current_task == task
+    line(shell, "cancel")
+    assert emulator.posted[-1][1]["type"] == "user_cancel"
+    line(shell, "help")
+    assert "%%neo" in capsys.readouterr().out
+    with pytest.raises(UsageError):
+        line(shell, "explode")
+
+
+def test_decline_line_command(shell: InteractiveShell, emulator: NeoEmulator) -> None:
+    cell(shell, "--wait --quiet", CHANGE)
+    line(shell, "decline --message 'use a smaller instance'")
+    body = emulator.posted[-1][1]
+    assert body["ok"] is False and body["instructions"] == "use a smaller instance"
+
+
+def test_config_sets_the_org(shell: InteractiveShell, emulator: NeoEmulator) -> None:
+    shell.run_line_magic("config", "NeoMagics.org = 'other-org'")
+    assert neo_magics(shell).org == "other-org"
+    with pytest.raises(NeoError, match="404"):
+        cell(shell, "--quiet", "hello")
+    assert emulator.posted == []
