@@ -29,10 +29,10 @@ $(BUNDLE): js/node_modules/.package-lock.json $(JS_SRC)
 
 js: $(BUNDLE)
 
-# The bundle is built first so the editable install finds it (hatch-jupyter-builder
-# would otherwise build it again).
+# The bundle is built above, so the editable install skips hatch-jupyter-builder's own
+# npm build (a wheel build still runs it, and refuses to finish without the bundle).
 $(STAMP): pyproject.toml $(BIN)/python $(BUNDLE)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 # Browser tests drive Debian's Chromium; install it when missing and we may.

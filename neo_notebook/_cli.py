@@ -38,7 +38,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_emulator(subparsers)
+    _add_demo(subparsers)
     return parser
+
+
+def _add_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="the emulator and JupyterLab on the quickstart notebook",
+        description=(
+            "Start the emulator with a seeded history and JupyterLab on "
+            "notebooks/quickstart.ipynb, with the environment set so notebooks talk to the "
+            "emulator. Ctrl-C stops both. Options after -- go to `jupyter lab`."
+        ),
+    )
+    p.add_argument("--history", type=int, default=40, help="seeded past tasks (default: 40)")
+    p.add_argument(
+        "--pace", type=float, default=0.6, help="seconds between the agent's events (default: 0.6)"
+    )
+    p.add_argument("--port", type=int, default=0, help="emulator port (default: any free one)")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="arguments for `jupyter lab`")
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    lab_args = [a for a in args.lab_args if a != "--"]
+    return run_demo(history=args.history, pace=args.pace, port=args.port, lab_args=lab_args)
 
 
 def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

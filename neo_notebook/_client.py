@@ -83,8 +83,10 @@ class _TokenAuth(requests.auth.AuthBase):
 
 
 def _check_page_size(page_size: int) -> int:
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not (
-        1 <= page_size <= MAX_PAGE_SIZE
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not (1 <= page_size <= MAX_PAGE_SIZE)
     ):
         raise ConfigurationError(f"page_size must be an integer from 1 to 1000, got {page_size!r}")
     return page_size
@@ -213,8 +215,11 @@ class NeoClient:
                 retryable = not write or isinstance(exc, requests.ConnectTimeout)
                 error = NeoTimeoutError(
                     f"Pulumi Cloud did not answer {method} {path} within {self.timeout:g}s. "
-                    + ("It may still have acted: check the task's events before resending. "
-                       if write else "")
+                    + (
+                        "It may still have acted: check the task's events before resending. "
+                        if write
+                        else ""
+                    )
                     + "Try again, or raise NeoClient(timeout=...)."
                 )
                 cause: BaseException = exc
@@ -222,9 +227,12 @@ class NeoClient:
                 retryable = not write or _is_connect_failure(exc)
                 error = NeoConnectionError(
                     f"Could not reach {self.base_url} ({method} {path}): {type(exc).__name__}. "
-                    + ("The connection dropped after the request was sent, so it may have been "
-                       "received: check the task's events before resending. "
-                       if write and not retryable else "")
+                    + (
+                        "The connection dropped after the request was sent, so it may have been "
+                        "received: check the task's events before resending. "
+                        if write and not retryable
+                        else ""
+                    )
                     + "Check the network and the base URL (PULUMI_BACKEND_URL)."
                 )
                 cause = exc
@@ -243,8 +251,9 @@ class NeoClient:
                     raise error
                 raise error from cause
             delay = retry_delay(attempt, retry_after)
-            log.debug("%s %s failed (%s); retry %d in %.2fs", method, path, error, attempt + 1,
-                      delay)
+            log.debug(
+                "%s %s failed (%s); retry %d in %.2fs", method, path, error, attempt + 1, delay
+            )
             self.retries += 1
             time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -265,7 +274,10 @@ class NeoClient:
         )
         cls = error_class_for(response.status_code)
         kwargs: dict[str, Any] = {
-            "body": body, "method": method, "path": path, "request_id": request_id
+            "body": body,
+            "method": method,
+            "path": path,
+            "request_id": request_id,
         }
         if cls is RateLimitError:
             kwargs["retry_after"] = retry_after
@@ -498,7 +510,9 @@ class NeoClient:
         """Decline a pending request, optionally telling Neo what to do instead."""
         approval_id = self._resolve_approval(task_id, approval_request_id)
         event: dict[str, Any] = {
-            "type": "user_confirmation", "approval_request_id": approval_id, "ok": False
+            "type": "user_confirmation",
+            "approval_request_id": approval_id,
+            "ok": False,
         }
         if instructions:
             event["instructions"] = instructions
@@ -508,8 +522,9 @@ class NeoClient:
     def cancel(self, task_id: str, *, force: bool = False) -> None:
         """Ask Neo to stop. ``force`` ends the task's turn at once (newer API only)."""
         if force:
-            self._request("POST", self._path("tasks", _check_id(task_id), "cancel"),
-                          body={"force": True})
+            self._request(
+                "POST", self._path("tasks", _check_id(task_id), "cancel"), body={"force": True}
+            )
         else:
             self._post_event(task_id, {"type": "user_cancel"})
 

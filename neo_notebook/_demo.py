@@ -19,13 +19,15 @@ from .emulator import NeoEmulator
 QUICKSTART = Path("notebooks") / "quickstart.ipynb"
 
 
-def run_demo(*, history: int = 40, pace: float = 0.6, port: int = 0,
-             lab_args: list[str] | None = None) -> int:
+def run_demo(
+    *, history: int = 40, pace: float = 0.6, port: int = 0, lab_args: list[str] | None = None
+) -> int:
     """Run the demo until Ctrl-C; returns JupyterLab's exit code."""
     with NeoEmulator(history=history, pace=pace, port=port) as emulator:
         env = {**os.environ, **emulator.env}
-        print(f"Neo emulator: {emulator.url} (org {emulator.org}, {history} past tasks)",
-              flush=True)
+        print(
+            f"Neo emulator: {emulator.url} (org {emulator.org}, {history} past tasks)", flush=True
+        )
         command = [sys.executable, "-m", "jupyter", "lab", *(lab_args or [])]
         if QUICKSTART.exists():
             command.append(str(QUICKSTART))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from ._errors import ConfigurationError
 
@@ -108,13 +108,15 @@ class UnknownEntity:
         return f"{self.type}:{self.raw}"
 
 
-Entity = Union[Stack, Repository, PullRequest, PolicyIssue, UnknownEntity]
-EntityLike = Union[Entity, str, Mapping[str, Any]]
+Entity = Stack | Repository | PullRequest | PolicyIssue | UnknownEntity
+EntityLike = Entity | str | Mapping[str, Any]
 
 _NAME = r"[A-Za-z0-9_.\-]+"
 _STACK_RE = re.compile(rf"^(?:stack:)?({_NAME})/({_NAME})$")
 _REPO_RE = re.compile(rf"^({'|'.join(FORGES)}):({_NAME})/({_NAME})$")
-_REPO_URL_RE = re.compile(rf"^https?://({'|'.join(map(re.escape, _FORGE_HOSTS))})/({_NAME})/({_NAME})/?$")
+_REPO_URL_RE = re.compile(
+    rf"^https?://({'|'.join(map(re.escape, _FORGE_HOSTS))})/({_NAME})/({_NAME})/?$"
+)
 
 
 def parse_entity(value: EntityLike) -> Entity:
@@ -203,7 +205,11 @@ def entity_to_json(entity: Entity) -> dict[str, Any]:
         return {"type": "repository", "name": entity.name, "org": entity.org, "forge": entity.forge}
     if isinstance(entity, PullRequest):
         repo = entity.repository
-        out: dict[str, Any] = {"type": "pull_request", "number": entity.number, "merged": entity.merged}
+        out: dict[str, Any] = {
+            "type": "pull_request",
+            "number": entity.number,
+            "merged": entity.merged,
+        }
         if repo:
             out["repository"] = {"name": repo.name, "org": repo.org, "forge": repo.forge}
         return out
@@ -212,7 +218,9 @@ def entity_to_json(entity: Entity) -> dict[str, Any]:
     return dict(entity.raw)
 
 
-def entity_diff(add: Iterable[EntityLike] = (), remove: Iterable[EntityLike] = ()) -> dict[str, Any]:
+def entity_diff(
+    add: Iterable[EntityLike] = (), remove: Iterable[EntityLike] = ()
+) -> dict[str, Any]:
     """The ``entity_diff`` of a user message; pull requests are refused here, before sending."""
     out: dict[str, list[dict[str, Any]]] = {"add": [], "remove": []}
     for key, values in (("add", add), ("remove", remove)):

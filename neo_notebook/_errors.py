@@ -113,8 +113,15 @@ class NeoAPIError(NeoError):
         # Keep errors picklable (they cross threads and processes in history exports).
         return (
             _rebuild_api_error,
-            (type(self), self.status, self.message, self.body, self.method, self.path,
-             self.request_id),
+            (
+                type(self),
+                self.status,
+                self.message,
+                self.body,
+                self.method,
+                self.path,
+                self.request_id,
+            ),
         )
 
 

@@ -28,7 +28,9 @@ from ._widget import NeoChat
 
 __all__ = ["NeoMagics", "interpolate"]
 
-_PLACEHOLDER = re.compile(r"(\{\{|\{)([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(\}\}|\})")
+_PLACEHOLDER = re.compile(
+    r"(\{\{|\{)([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(\}\}|\})"
+)
 _MISSING = object()
 
 
@@ -118,26 +120,59 @@ class NeoMagics(Magics):
     @argument("--new", action="store_true", help="Start a new task instead of continuing.")
     @argument("--task", metavar="ID", help="Send to this task (it becomes the current one).")
     @argument("--org", help="Pulumi organization (default: %%config NeoMagics.org or PULUMI_ORG).")
-    @argument("--stack", action="append", default=[], metavar="PROJECT/STACK",
-              help="Attach a stack; repeat for more.")
-    @argument("--repo", action="append", default=[], metavar="FORGE:ORG/NAME",
-              help="Attach a repository (e.g. github:acme/infra); repeat for more.")
-    @argument("--wait", action="store_true",
-              help="Block until Neo is idle, then print what it said.")
-    @argument("--timeout", type=float, default=None, metavar="SECONDS",
-              help="How long --wait waits (default: %%config NeoMagics.wait_timeout).")
+    @argument(
+        "--stack",
+        action="append",
+        default=[],
+        metavar="PROJECT/STACK",
+        help="Attach a stack; repeat for more.",
+    )
+    @argument(
+        "--repo",
+        action="append",
+        default=[],
+        metavar="FORGE:ORG/NAME",
+        help="Attach a repository (e.g. github:acme/infra); repeat for more.",
+    )
+    @argument(
+        "--wait", action="store_true", help="Block until Neo is idle, then print what it said."
+    )
+    @argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="How long --wait waits (default: %%config NeoMagics.wait_timeout).",
+    )
     @argument("--quiet", action="store_true", help="Do not display the chat panel.")
     @argument("--raw", action="store_true", help="Send the cell as is: no {name} interpolation.")
-    @argument("--resend", action="store_true",
-              help="Send even if this cell already sent the same text to this task.")
+    @argument(
+        "--resend",
+        action="store_true",
+        help="Send even if this cell already sent the same text to this task.",
+    )
     def _cell_parser(self, line: str) -> None:
         """%%neo [options], then the message to Neo in the cell body."""
 
     @magic_arguments()
-    @argument("command", nargs="?", default="help",
-              choices=["tasks", "events", "use", "new", "approve", "decline", "cancel",
-                       "status", "chat", "help"],
-              help="What to do.")
+    @argument(
+        "command",
+        nargs="?",
+        default="help",
+        choices=[
+            "tasks",
+            "events",
+            "use",
+            "new",
+            "approve",
+            "decline",
+            "cancel",
+            "status",
+            "chat",
+            "help",
+        ],
+        help="What to do.",
+    )
     @argument("value", nargs="?", help="A task id (events, use) or approval request id.")
     @argument("--org", help="Pulumi organization.")
     @argument("--message", default="", help="For decline: what Neo should do instead.")
@@ -162,8 +197,9 @@ class NeoMagics(Magics):
             raise UsageError("Use either --new or --task ID, not both.")
         text = cell if args.raw else interpolate(cell, self.shell.user_ns if self.shell else {})
         if not text.strip():
-            raise UsageError("The %%neo cell is empty: write your message to Neo below the "
-                             "%%neo line.")
+            raise UsageError(
+                "The %%neo cell is empty: write your message to Neo below the %%neo line."
+            )
         entities = [*args.stack, *args.repo]
         client = self.client(args.org)
         from ._entities import entity_diff
@@ -177,8 +213,10 @@ class NeoMagics(Magics):
         before = 0
         if task_id and (task_id, text) in self._sent and not args.resend:
             chat = client.chat(task_id)
-            print(f"Already sent this cell to task {task_id} in this session; showing the "
-                  "conversation. Add --resend to send it again.")
+            print(
+                f"Already sent this cell to task {task_id} in this session; showing the "
+                "conversation. Add --resend to send it again."
+            )
         elif task_id:
             chat = client.chat(task_id)
             before = chat.event_count
@@ -192,8 +230,12 @@ class NeoMagics(Magics):
         if not args.quiet:
             display(chat)
         if args.wait:
-            self._wait(chat, args.timeout if args.timeout is not None else self.wait_timeout,
-                       quiet=args.quiet, since=before)
+            self._wait(
+                chat,
+                args.timeout if args.timeout is not None else self.wait_timeout,
+                quiet=args.quiet,
+                since=before,
+            )
         return None
 
     def _wait(self, chat: NeoChat, timeout: float, *, quiet: bool, since: int) -> None:
@@ -201,20 +243,25 @@ class NeoMagics(Magics):
         try:
             finished = chat.wait(timeout)
         except KeyboardInterrupt:
-            print(f"Stopped waiting. Neo keeps working on task {chat.task_id}; "
-                  "%neo cancel stops it.")
+            print(
+                f"Stopped waiting. Neo keeps working on task {chat.task_id}; %neo cancel stops it."
+            )
             return
         if not finished:
-            raise NeoError(f"Neo was still working after {timeout:g}s (task {chat.task_id}). "
-                           "Wait longer with --timeout, or stop it with %neo cancel.")
+            raise NeoError(
+                f"Neo was still working after {timeout:g}s (task {chat.task_id}). "
+                "Wait longer with --timeout, or stop it with %neo cancel."
+            )
         if not quiet:
             for event in chat.events[since:]:
                 if event.type == "assistant_message" and event.content:
                     print(f"Neo: {event.content}\n")
             pending = chat.pending_approval
             if pending:
-                print(f"Neo asks for approval: {pending['description']}\n"
-                      "Approve in the panel, or run %neo approve.")
+                print(
+                    f"Neo asks for approval: {pending['description']}\n"
+                    "Approve in the panel, or run %neo approve."
+                )
 
     def _line(self, line: str) -> Any:
         args = parse_argstring(self._line_parser, line)
@@ -239,8 +286,7 @@ class NeoMagics(Magics):
             print(f"Approved {approved}.")
             client.chat(self._task()).refresh_soon()
         elif command == "decline":
-            declined = client.decline(self._task(), args.value,
-                                      instructions=_unquote(args.message))
+            declined = client.decline(self._task(), args.value, instructions=_unquote(args.message))
             print(f"Declined {declined}.")
             client.chat(self._task()).refresh_soon()
         elif command == "cancel":
@@ -249,8 +295,10 @@ class NeoMagics(Magics):
         elif command == "status":
             task = client.get_task(self._task())
             pending = client.pending_approval(task.id)
-            print(f"{task.id}: {task.name or '(unnamed)'}, {task.status}"
-                  + (f"; waiting for approval: {pending.description}" if pending else ""))
+            print(
+                f"{task.id}: {task.name or '(unnamed)'}, {task.status}"
+                + (f"; waiting for approval: {pending.description}" if pending else "")
+            )
         elif command == "chat":
             return client.chat(self._task())
         return None
@@ -259,4 +307,3 @@ class NeoMagics(Magics):
         cell = self._cell_parser.__doc__ or ""
         lines = self._line_parser.__doc__ or ""
         return f"%%neo: send the cell to Neo.\n{cell}\n%neo: commands.\n{lines}"
-

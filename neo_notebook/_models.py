@@ -85,9 +85,9 @@ class Task:
             name=str(data.get("name") or ""),
             status=str(data.get("status") or ""),
             created_at=parse_timestamp(data.get("createdAt")),
-            entities=tuple(
-                entity_from_json(e) for e in entities or () if isinstance(e, Mapping)
-            ) if isinstance(entities, list) else (),
+            entities=tuple(entity_from_json(e) for e in entities or () if isinstance(e, Mapping))
+            if isinstance(entities, list)
+            else (),
             is_shared=bool(data.get("isShared", False)),
             shared_at=parse_timestamp(data.get("sharedAt")),
             created_by=dict(created_by) if isinstance(created_by, Mapping) else {},
@@ -212,9 +212,9 @@ class Event:
             type=str(body.get("type") or ""),
             content=content if isinstance(content, str) else None,
             timestamp=parse_timestamp(body.get("timestamp") or data.get("timestamp")),
-            tool_calls=tuple(
-                ToolCall.from_json(c) for c in calls if isinstance(c, Mapping)
-            ) if isinstance(calls, list) else (),
+            tool_calls=tuple(ToolCall.from_json(c) for c in calls if isinstance(c, Mapping))
+            if isinstance(calls, list)
+            else (),
             body=body,
             raw=data,
         )

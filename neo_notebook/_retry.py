@@ -57,8 +57,9 @@ def retry_delay(
     """Seconds to sleep before retry number ``attempt`` (0 for the first retry).
 
     The server's ``Retry-After`` wins (capped at a minute); otherwise exponential backoff
-    from ``base`` (default ``BASE_DELAY``) up to ``cap`` (default ``MAX_DELAY``) with "equal jitter": half fixed, half random, so
-    many clients retrying together spread out but none retries at once.
+    from ``base`` (default ``BASE_DELAY``) up to ``cap`` (default ``MAX_DELAY``) with "equal
+    jitter": half fixed, half random, so many clients retrying together spread out but none
+    retries at once.
     """
     if retry_after is not None:
         return min(retry_after, MAX_RETRY_AFTER)

@@ -45,8 +45,9 @@ class EventTail:
         with self._lock:
             new: list[Event] = []
             path = self.client._path("tasks", self.task_id, "events")
-            for items, used, nxt in self.client._pages(path, "events", self.page_size,
-                                                       self._resume):
+            for items, used, nxt in self.client._pages(
+                path, "events", self.page_size, self._resume
+            ):
                 for item in items:
                     event = Event.from_json(item)
                     if event.id and event.id in self._seen:

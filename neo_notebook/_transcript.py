@@ -22,9 +22,38 @@ __all__ = ["transcript_html", "transcript_markdown"]
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 _ALLOWED_TAGS = {
-    "a", "b", "blockquote", "br", "code", "details", "div", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "li", "ol", "p", "pre", "span", "strong", "summary", "table", "tbody",
-    "td", "th", "thead", "tr", "ul", "del", "s",
+    "a",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "details",
+    "div",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "span",
+    "strong",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "del",
+    "s",
 }
 _RESULT_PREVIEW = 300
 
@@ -71,12 +100,19 @@ def transcript_markdown(
                 if call.name != "approval_request":
                     lines += [f"- tool `{call.name}` {_clip(call.raw_arguments or '', 120)}", ""]
         elif event.type == "tool_response":
-            lines += [_quote(f"`{event.name or 'tool'}` returned:"), "",
-                      _fence(_clip(_result_text(event))), ""]
+            lines += [
+                _quote(f"`{event.name or 'tool'}` returned:"),
+                "",
+                _fence(_clip(_result_text(event))),
+                "",
+            ]
         elif event.type == "user_confirmation":
             ok = event.body.get("ok") is not False
-            lines += [f"*{'Approved' if ok else 'Declined'}* "
-                      f"`{event.body.get('approval_request_id', '')}`", ""]
+            lines += [
+                f"*{'Approved' if ok else 'Declined'}* "
+                f"`{event.body.get('approval_request_id', '')}`",
+                "",
+            ]
         elif event.type in ("user_cancel", "cancelled"):
             lines += ["*Cancelled.*", ""]
         elif event.type in ("error", "warning"):

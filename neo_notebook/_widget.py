@@ -60,8 +60,9 @@ def entity_chip(entity: Entity) -> dict[str, Any]:
     if isinstance(entity, (PullRequest, Repository)):
         url = entity.url
     if isinstance(entity, PullRequest):
-        label = f"PR #{entity.number}" + (f" {entity.repository.org}/{entity.repository.name}"
-                                          if entity.repository else "")
+        label = f"PR #{entity.number}" + (
+            f" {entity.repository.org}/{entity.repository.name}" if entity.repository else ""
+        )
     elif isinstance(entity, (Stack, Repository)):
         label = str(entity)
     else:
@@ -93,8 +94,13 @@ def event_item(seq: int, event: Event) -> dict[str, Any]:
         "result": result,
         "is_error": event.body.get("is_error") is True,
         "approval": (
-            {"id": approvals[0].id, "description": approvals[0].description,
-             "malformed": approvals[0].malformed} if approvals else None
+            {
+                "id": approvals[0].id,
+                "description": approvals[0].description,
+                "malformed": approvals[0].malformed,
+            }
+            if approvals
+            else None
         ),
         "approval_request_id": _str(event.body.get("approval_request_id")),
         "ok": event.body.get("ok") if isinstance(event.body.get("ok"), bool) else None,
@@ -128,8 +134,9 @@ def banner_for(exc: BaseException) -> dict[str, str]:
     return {"level": "error", "title": "Pulumi Cloud returned an error", "message": str(exc)}
 
 
-def derive_status(task: Task | None, events: Sequence[Event],
-                  approvals: Sequence[ApprovalRequest]) -> str:
+def derive_status(
+    task: Task | None, events: Sequence[Event], approvals: Sequence[ApprovalRequest]
+) -> str:
     """The panel status: running, awaiting_approval, cancelled, error, idle, or new."""
     if task is None:
         return "new"
@@ -141,8 +148,7 @@ def derive_status(task: Task | None, events: Sequence[Event],
     for event in reversed(events):
         if event.type == "error":
             return "error"
-        if event.type == "cancelled" or (event.kind == "userInput"
-                                         and event.type == "user_cancel"):
+        if event.type == "cancelled" or (event.kind == "userInput" and event.type == "user_cancel"):
             return "cancelled"
         if event.kind == "userInput":
             break
@@ -270,8 +276,12 @@ class NeoChat(anywidget.AnyWidget):
             self._apply(task, new)
         return new
 
-    def wait(self, timeout: float | None = 600.0, *, on_events: Callable[[list[Event]], None]
-             | None = None) -> bool:
+    def wait(
+        self,
+        timeout: float | None = 600.0,
+        *,
+        on_events: Callable[[list[Event]], None] | None = None,
+    ) -> bool:
         """Block until Neo is no longer working; False if ``timeout`` seconds passed first.
 
         Errors that outlast the client's retries raise; interrupting (Ctrl-C) only stops
@@ -291,8 +301,9 @@ class NeoChat(anywidget.AnyWidget):
     def transcript(self) -> str:
         """The conversation as Markdown (the same text saved notebooks show)."""
         with self._lock:
-            return transcript_markdown(self._events, title=self.task_name,
-                                       approvals=dict(self.approvals))
+            return transcript_markdown(
+                self._events, title=self.task_name, approvals=dict(self.approvals)
+            )
 
     def close(self) -> None:
         """Stop polling and close the widget."""
@@ -325,14 +336,20 @@ class NeoChat(anywidget.AnyWidget):
             pending = [a for a in self._approval_list if a.pending]
             names = [e.name for e in self._events if e.type == "set_task_name" and e.name]
             status = derive_status(task, self._events, self._approval_list)
+            newest: dict[str, Any] | None = (
+                {
+                    "id": pending[-1].id,
+                    "description": pending[-1].description,
+                    "malformed": pending[-1].malformed,
+                }
+                if pending
+                else None
+            )
             with self.hold_sync():
                 self.task_name = task.name or (names[-1] if names else "")
                 self.entities = [entity_chip(e) for e in task.entities]
                 self.approvals = approvals
-                self.pending_approval = (  # type: ignore[assignment]  # an allow_none trait
-                    {"id": pending[-1].id, "description": pending[-1].description,
-                     "malformed": pending[-1].malformed} if pending else None
-                )
+                self.pending_approval = newest  # type: ignore[assignment]  # allow_none trait
                 self.status = status
                 self.busy_reason = _BUSY if status == "running" else ""
                 self.event_count = len(self._events)
@@ -382,7 +399,7 @@ class NeoChat(anywidget.AnyWidget):
             after = content.get("after")
             after = after if isinstance(after, int) else -1
             with self._lock:
-                missing = self._items[after + 1:]
+                missing = self._items[after + 1 :]
             self._post({"type": "events", "events": missing, "reset": after < 0})
             self._ensure_polling()
         elif kind in _ACTIONS:
@@ -412,8 +429,10 @@ class NeoChat(anywidget.AnyWidget):
                 self.approve(_str(content.get("approval_request_id")))
             elif kind == "decline":
                 message = content.get("message")
-                self.decline(_str(content.get("approval_request_id")),
-                             instructions=message if isinstance(message, str) else "")
+                self.decline(
+                    _str(content.get("approval_request_id")),
+                    instructions=message if isinstance(message, str) else "",
+                )
             elif kind == "cancel":
                 self.cancel()
         except NeoError as exc:
@@ -445,8 +464,9 @@ class NeoChat(anywidget.AnyWidget):
             self._poller.start()
 
 
-def _poll_loop(ref: weakref.ReferenceType[NeoChat], stop: threading.Event,
-               wake: threading.Event) -> None:
+def _poll_loop(
+    ref: weakref.ReferenceType[NeoChat], stop: threading.Event, wake: threading.Event
+) -> None:
     """Poll while the chat lives and someone may be looking; holds no strong reference
     between polls, so a chat nobody keeps is collected and its poller ends."""
     quiet_since = time.monotonic()

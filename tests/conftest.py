@@ -10,8 +10,13 @@ import pytest
 from neo_notebook import NeoClient, _retry
 from neo_notebook.emulator import NeoEmulator
 
-PULUMI_VARS = ("PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_ORG", "PULUMI_HOME",
-               "PULUMI_CREDENTIALS_PATH")
+PULUMI_VARS = (
+    "PULUMI_ACCESS_TOKEN",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_ORG",
+    "PULUMI_HOME",
+    "PULUMI_CREDENTIALS_PATH",
+)
 
 
 @pytest.fixture(autouse=True)

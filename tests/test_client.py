@@ -41,8 +41,12 @@ def posted_types(emu: NeoEmulator) -> list[str]:
 
 
 def test_create_get_and_pass_through(client: NeoClient, emulator: NeoEmulator) -> None:
-    task = client.create_task(QUESTION, entities=["infra/prod", "github:acme/platform"],
-                              approval_mode="balanced", plan_mode=False)
+    task = client.create_task(
+        QUESTION,
+        entities=["infra/prod", "github:acme/platform"],
+        approval_mode="balanced",
+        plan_mode=False,
+    )
     assert task.id
     emulator.agent_done(task.id)
     again = client.get_task(task.id)
@@ -111,21 +115,39 @@ def test_malformed_or_ambiguous_approvals_are_never_approved_by_accident(
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
-    call = {"id": "c1", "type": "function",
-            "function": {"name": "approval_request", "arguments": "{broken"}}
-    emulator.inject_event(task.id, {"type": "agentResponse", "eventBody": {
-        "type": "assistant_message", "content": "ok?", "tool_calls": [call]}})
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "approval_request", "arguments": "{broken"},
+    }
+    emulator.inject_event(
+        task.id,
+        {
+            "type": "agentResponse",
+            "eventBody": {"type": "assistant_message", "content": "ok?", "tool_calls": [call]},
+        },
+    )
     before = len(emulator.posted)
     with pytest.raises(ApprovalError, match="malformed"):
         client.approve(task.id)
     pending = client.pending_approval(task.id)
     assert pending is not None and pending.malformed
     for req in ("req_a", "req_b"):
-        good = {"id": f"c_{req}", "type": "function", "function": {
-            "name": "approval_request",
-            "arguments": f'{{"approval_request_id": "{req}", "description": "d"}}'}}
-        emulator.inject_event(task.id, {"type": "agentResponse", "eventBody": {
-            "type": "assistant_message", "content": "ok?", "tool_calls": [good]}})
+        good = {
+            "id": f"c_{req}",
+            "type": "function",
+            "function": {
+                "name": "approval_request",
+                "arguments": f'{{"approval_request_id": "{req}", "description": "d"}}',
+            },
+        }
+        emulator.inject_event(
+            task.id,
+            {
+                "type": "agentResponse",
+                "eventBody": {"type": "assistant_message", "content": "ok?", "tool_calls": [good]},
+            },
+        )
     with pytest.raises(ApprovalError, match="several pending"):
         client.approve(task.id)
     assert len(emulator.posted) == before
@@ -188,8 +210,13 @@ def test_events_paginate_in_order_without_repeats(
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
     for i in range(1200 if page_size >= 100 else 60):
-        emulator.inject_event(task.id, {"type": "agentResponse", "eventBody": {
-            "type": "assistant_message", "content": f"note {i}"}})
+        emulator.inject_event(
+            task.id,
+            {
+                "type": "agentResponse",
+                "eventBody": {"type": "assistant_message", "content": f"note {i}"},
+            },
+        )
     ids = [e.id for e in client.events(task.id, page_size=page_size)]
     assert ids == [e.id for e in client.events(task.id)]
     assert len(ids) == len(set(ids)) and len(ids) > page_size
@@ -225,8 +252,10 @@ def test_not_found(client: NeoClient, make: object, error: type[Exception]) -> N
 
 
 def test_unknown_org_is_404(emulator: NeoEmulator) -> None:
-    with NeoClient("no-such-org", token=emulator.token, base_url=emulator.url) as client, \
-            pytest.raises(NotFoundError):
+    with (
+        NeoClient("no-such-org", token=emulator.token, base_url=emulator.url) as client,
+        pytest.raises(NotFoundError),
+    ):
         client.get_task("t")
 
 
@@ -245,8 +274,14 @@ def test_the_token_never_shows(emulator: NeoEmulator, caplog: pytest.LogCaptureF
     with other_client(emulator, token=secret, max_retries=1) as client:
         with pytest.raises(AuthenticationError) as info:
             client.get_task("t")
-        texts = [repr(client), str(info.value), repr(info.value), repr(client._session.auth),
-                 repr(client._session.headers), caplog.text]
+        texts = [
+            repr(client),
+            str(info.value),
+            repr(info.value),
+            repr(client._session.auth),
+            repr(client._session.headers),
+            caplog.text,
+        ]
     assert info.value.status == 401
     assert all(secret not in text for text in texts)
 
@@ -269,21 +304,28 @@ def test_reads_survive_faults_and_writes_are_never_doubled(emulator: NeoEmulator
                 pass  # not retried: the server may have acted (here it had not)
             emulator.faults = Faults(rate=0.3, seed=100 + i)
             emulator.agent_done(task.id)
-        contents = Counter(b.get("content") for _, b in emulator.posted if b["type"] == "user_message")
+        contents = Counter(
+            b.get("content") for _, b in emulator.posted if b["type"] == "user_message"
+        )
         assert max(contents.values()) == 1
         assert sent >= 1
 
 
-@pytest.mark.parametrize(("kind", "retried"), [("429", True), ("503", True), ("500", False),
-                                                ("502", False), ("drop", False)])
+@pytest.mark.parametrize(
+    ("kind", "retried"),
+    [("429", True), ("503", True), ("500", False), ("502", False), ("drop", False)],
+)
 def test_which_write_failures_are_retried(emulator: NeoEmulator, kind: str, retried: bool) -> None:
     with other_client(emulator, max_retries=2) as client:
         task = client.create_task(QUESTION)
         emulator.agent_done(task.id)
         emulator.faults = Faults(rate=1.0, kinds=(kind,), seed=1)
         requests_before = emulator.stats["requests"]
-        expected = RateLimitError if kind == "429" else (
-            NeoConnectionError if kind == "drop" else ServerError)
+        expected = (
+            RateLimitError
+            if kind == "429"
+            else (NeoConnectionError if kind == "drop" else ServerError)
+        )
         with pytest.raises(expected):
             client.send_message(task.id, "hi")
         attempts = emulator.stats["requests"] - requests_before
@@ -293,8 +335,10 @@ def test_which_write_failures_are_retried(emulator: NeoEmulator, kind: str, retr
 
 def test_a_server_that_never_answers_times_out(emulator: NeoEmulator) -> None:
     emulator.faults = Faults(rate=1.0, kinds=("hang",), seed=1)
-    with other_client(emulator, timeout=0.3, max_retries=1) as client, \
-            pytest.raises(NeoTimeoutError, match="did not answer"):
+    with (
+        other_client(emulator, timeout=0.3, max_retries=1) as client,
+        pytest.raises(NeoTimeoutError, match="did not answer"),
+    ):
         client.get_task("t")
 
 
@@ -320,14 +364,16 @@ def test_current_api_shape() -> None:
         events = list(client.events(task.id))
         assert any(e.type == "user_approval_request" for e in events)
         tool_events = [e for e in events if e.tool_calls]
-        assert tool_events and all(c.arguments is not None for e in tool_events
-                                    for c in e.tool_calls)
+        assert tool_events and all(
+            c.arguments is not None for e in tool_events for c in e.tool_calls
+        )
         pending = client.pending_approval(task.id)
         assert pending is not None and pending.approval_type
         client.approve(task.id)
         assert emu.agent_done(task.id)
-        assert any(isinstance(e, PullRequest) and e.repository
-                   for e in client.get_task(task.id).entities)
+        assert any(
+            isinstance(e, PullRequest) and e.repository for e in client.get_task(task.id).entities
+        )
         assert client.pending_approval(task.id) is None
 
 
@@ -338,7 +384,9 @@ def test_tail_returns_only_new_events(client: NeoClient, emulator: NeoEmulator) 
     first = tail.poll()
     assert [e.id for e in first] == [e.id for e in client.events(task.id)]
     assert tail.poll() == []
-    emulator.inject_event(task.id, {"type": "agentResponse", "eventBody": {
-        "type": "assistant_message", "content": "late"}})
+    emulator.inject_event(
+        task.id,
+        {"type": "agentResponse", "eventBody": {"type": "assistant_message", "content": "late"}},
+    )
     (late,) = tail.poll()
     assert late.content == "late" and tail.count == len(first) + 1

@@ -52,10 +52,13 @@ def test_credentials_token_of_the_backend_in_use(
         isolated_pulumi_env,
         "https://api.pulumi.com",
         "cloud-token",
-        accessTokens={"https://api.pulumi.com": "cloud-token",
-                      "https://pulumi.corp.example": "corp-token"},
-        accounts={"https://pulumi.corp.example": {"accessToken": "corp-account-token",
-                                                  "username": "jdoe"}},
+        accessTokens={
+            "https://api.pulumi.com": "cloud-token",
+            "https://pulumi.corp.example": "corp-token",
+        },
+        accounts={
+            "https://pulumi.corp.example": {"accessToken": "corp-account-token", "username": "jdoe"}
+        },
     )
     assert resolve_settings(org="o").token == "cloud-token"
     monkeypatch.setenv("PULUMI_BACKEND_URL", "https://pulumi.corp.example/")

@@ -39,8 +39,12 @@ def test_bad_short_forms_explain_the_forms(bad: str) -> None:
 def test_json_round_trip_and_both_pr_shapes() -> None:
     for entity in (Stack("p", "s"), Repository("o", "n", "gitlab"), PolicyIssue("x")):
         assert entity_from_json(entity_to_json(entity)) == entity
-    seed = {"type": "pull_request", "number": 7, "merged": True,
-            "repository": {"name": "n", "org": "o", "forge": "github"}}
+    seed = {
+        "type": "pull_request",
+        "number": 7,
+        "merged": True,
+        "repository": {"name": "n", "org": "o", "forge": "github"},
+    }
     current = {**seed, "repo": seed["repository"]}
     del current["repository"]
     for data in (seed, current):

@@ -23,9 +23,16 @@ from neo_notebook._errors import error_class_for
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, BadRequestError), (401, AuthenticationError), (403, PermissionDeniedError),
-        (404, NotFoundError), (409, ConflictError), (429, RateLimitError), (500, ServerError),
-        (502, ServerError), (503, ServerError), (418, NeoAPIError),
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (418, NeoAPIError),
     ],
 )
 def test_one_class_per_status(status: int, cls: type[NeoAPIError]) -> None:

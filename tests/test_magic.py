@@ -58,8 +58,10 @@ def test_cell_starts_then_continues_a_task(
     out = capsys.readouterr().out
     assert "Neo:" in out
     cell(shell, "--wait --quiet", "And what does it cost?")
-    assert user_messages(emulator) == [(task, "What is in my stack?"),
-                                       (task, "And what does it cost?")]
+    assert user_messages(emulator) == [
+        (task, "What is in my stack?"),
+        (task, "And what does it cost?"),
+    ]
     assert capsys.readouterr().out == ""  # --quiet: no panel, no transcript
 
 
@@ -89,12 +91,16 @@ def test_new_and_task_choose_the_task(shell: InteractiveShell, emulator: NeoEmul
 
 
 def test_entities_from_options(shell: InteractiveShell, emulator: NeoEmulator) -> None:
-    cell(shell, "--wait --stack infra/prod --stack infra/dev --repo github:acme/platform",
-         "Look at these")
+    cell(
+        shell,
+        "--wait --stack infra/prod --stack infra/dev --repo github:acme/platform",
+        "Look at these",
+    )
     magics = neo_magics(shell)
     task = magics.client().get_task(magics.current_task)  # type: ignore[arg-type]
-    assert {Stack("infra", "prod"), Stack("infra", "dev"),
-            Repository("acme", "platform")} <= set(task.entities)
+    assert {Stack("infra", "prod"), Stack("infra", "dev"), Repository("acme", "platform")} <= set(
+        task.entities
+    )
 
 
 @pytest.mark.parametrize(
@@ -154,8 +160,10 @@ def test_conflict_fails_the_cell_with_one_line(
 
 
 def test_wait_timeout_and_interrupt(
-    shell: InteractiveShell, emulator: NeoEmulator, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str]
+    shell: InteractiveShell,
+    emulator: NeoEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     emulator.pace = 0.3
     with pytest.raises(NeoError, match="still working after"):
@@ -172,8 +180,9 @@ def test_wait_timeout_and_interrupt(
     assert not [b for _, b in emulator.posted if b["type"] == "user_cancel"]
 
 
-def test_line_commands(shell: InteractiveShell, emulator: NeoEmulator,
-                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_line_commands(
+    shell: InteractiveShell, emulator: NeoEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     cell(shell, "--wait --quiet", CHANGE)
     task = neo_magics(shell).current_task
     line(shell, "status")

@@ -59,11 +59,21 @@ def test_retry_after_wins_and_is_capped(retry_after: float, expected: float) -> 
 @pytest.mark.parametrize(
     ("status", "write", "expected"),
     [
-        (429, False, True), (500, False, True), (502, False, True), (503, False, True),
-        (504, False, True), (400, False, False), (404, False, False), (409, False, False),
-        (429, True, True), (503, True, True),
+        (429, False, True),
+        (500, False, True),
+        (502, False, True),
+        (503, False, True),
+        (504, False, True),
+        (400, False, False),
+        (404, False, False),
+        (409, False, False),
+        (429, True, True),
+        (503, True, True),
         # a write may have been acted on before these errors: never repeat it
-        (500, True, False), (502, True, False), (504, True, False), (409, True, False),
+        (500, True, False),
+        (502, True, False),
+        (504, True, False),
+        (409, True, False),
     ],
 )
 def test_which_statuses_retry(status: int, write: bool, expected: bool) -> None:

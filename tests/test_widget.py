@@ -39,9 +39,17 @@ class Recorder:
         return [item["seq"] for m in self.of_type("events") for item in m["events"]]
 
     def ack(self, request_id: str, timeout: float = 10) -> dict[str, Any]:
-        return wait_for(lambda: next((m for m in self.of_type("ack")
-                                      if m["request_id"] == request_id and m["ok"] is not None),
-                                     None), timeout)
+        return wait_for(
+            lambda: next(
+                (
+                    m
+                    for m in self.of_type("ack")
+                    if m["request_id"] == request_id and m["ok"] is not None
+                ),
+                None,
+            ),
+            timeout,
+        )
 
 
 def wait_for(probe: Callable[[], Any], timeout: float = 10) -> Any:
@@ -85,7 +93,7 @@ def test_a_new_chat_starts_a_task_with_the_first_message(
     assert chat.status == "idle" and chat.task_name
     assert views.seqs() == list(range(chat.event_count)) and chat.event_count > 3
     assert chat.client.chat(chat.task_id) is chat  # later cells reuse the same panel
-    assert [e.type for e in chat.events][0] == "user_message"
+    assert chat.events[0].type == "user_message"
 
 
 def test_approve_from_the_panel_sends_exactly_one_confirmation(
@@ -115,8 +123,7 @@ def test_approve_from_the_panel_sends_exactly_one_confirmation(
 
 
 def test_an_approval_answered_elsewhere_updates_the_panel(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient,
-    emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     chat, _ = make_chat()
     chat.send(CHANGE)
@@ -133,8 +140,15 @@ def test_decline_and_send_from_the_panel(
     chat.send(CHANGE)
     chat.wait(10)
     request_id = chat.pending_approval["id"]  # type: ignore[index]
-    front_end(chat, {"type": "decline", "request_id": "d1", "approval_request_id": request_id,
-                     "message": "Not today"})
+    front_end(
+        chat,
+        {
+            "type": "decline",
+            "request_id": "d1",
+            "approval_request_id": request_id,
+            "message": "Not today",
+        },
+    )
     assert views.ack("d1")["ok"]
     chat.wait(10)
     assert chat.approvals[request_id] == "declined"
@@ -159,8 +173,9 @@ def test_sending_while_neo_works_is_refused_without_a_banner(
     assert chat.banner is None
 
 
-def test_cancel_from_the_panel(make_chat: Callable[..., tuple[NeoChat, Recorder]],
-                               emulator: NeoEmulator) -> None:
+def test_cancel_from_the_panel(
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], emulator: NeoEmulator
+) -> None:
     emulator.pace = 0.1
     chat, views = make_chat()
     chat.send(CHANGE)
@@ -172,8 +187,7 @@ def test_cancel_from_the_panel(make_chat: Callable[..., tuple[NeoChat, Recorder]
 
 
 def test_a_new_view_gets_a_snapshot_and_a_late_one_only_what_it_misses(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient,
-    emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
@@ -183,31 +197,38 @@ def test_a_new_view_gets_a_snapshot_and_a_late_one_only_what_it_misses(
     front_end(chat, {"type": "sync", "after": -1})
     snapshot = views.of_type("events")[-1]
     assert snapshot["reset"] is True and [i["seq"] for i in snapshot["events"]] == list(
-        range(total))
+        range(total)
+    )
     front_end(chat, {"type": "sync", "after": total - 2})
     assert [i["seq"] for i in views.of_type("events")[-1]["events"]] == [total - 1]
 
 
 def test_the_poller_delivers_new_events_once(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient,
-    emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
     chat, views = make_chat(task.id)
     front_end(chat, {"type": "sync", "after": -1})  # a view opens: polling starts
-    emulator.inject_event(task.id, {"type": "agentResponse", "eventBody": {
-        "type": "assistant_message", "content": "one more thing"}})
-    wait_for(lambda: any(i["content"] == "one more thing"
-                         for m in views.of_type("events") for i in m["events"]))
+    emulator.inject_event(
+        task.id,
+        {
+            "type": "agentResponse",
+            "eventBody": {"type": "assistant_message", "content": "one more thing"},
+        },
+    )
+    wait_for(
+        lambda: any(
+            i["content"] == "one more thing" for m in views.of_type("events") for i in m["events"]
+        )
+    )
     time.sleep(0.3)  # several more polls
     live = [i["seq"] for m in views.of_type("events") if not m["reset"] for i in m["events"]]
     assert live == [chat.event_count - 1]
 
 
 def test_errors_show_as_a_banner_that_clears(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient,
-    emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
@@ -222,13 +243,14 @@ def test_errors_show_as_a_banner_that_clears(
 
 
 def test_unknown_events_and_odd_tool_calls_reach_the_front_end(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient,
-    emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
-    emulator.inject_event(task.id, {"type": "agentResponse", "eventBody": {
-        "type": "brand_new_event", "detail": {"x": 1}}})
+    emulator.inject_event(
+        task.id,
+        {"type": "agentResponse", "eventBody": {"type": "brand_new_event", "detail": {"x": 1}}},
+    )
     chat, views = make_chat(task.id)
     front_end(chat, {"type": "sync", "after": -1})
     items = views.of_type("events")[-1]["events"]
@@ -239,8 +261,7 @@ def test_unknown_events_and_odd_tool_calls_reach_the_front_end(
 
 
 def test_the_token_stays_out_of_state_and_saved_output(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient,
-    emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(CHANGE)
     emulator.agent_done(task.id)
@@ -253,15 +274,18 @@ def test_the_token_stays_out_of_state_and_saved_output(
 
 
 def test_saved_transcript_is_sanitized(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient,
-    emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
-    payload = ('Hi <script>alert(1)</script><img src=x onerror=alert(2)> '
-               '[click](javascript:alert(3)) <a href="javascript:alert(4)">x</a>')
-    emulator.inject_event(task.id, {"type": "agentResponse", "eventBody": {
-        "type": "assistant_message", "content": payload}})
+    payload = (
+        "Hi <script>alert(1)</script><img src=x onerror=alert(2)> "
+        '[click](javascript:alert(3)) <a href="javascript:alert(4)">x</a>'
+    )
+    emulator.inject_event(
+        task.id,
+        {"type": "agentResponse", "eventBody": {"type": "assistant_message", "content": payload}},
+    )
     chat, _ = make_chat(task.id)
     html = chat._repr_mimebundle_()[0]["text/html"]
     tags = parse_tags(html)
@@ -287,8 +311,9 @@ def parse_tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
 
 
 def _event(kind: str, body_type: str, **body: Any) -> Event:
-    return Event.from_json({"type": kind, "id": body_type, "eventBody": {"type": body_type,
-                                                                          **body}})
+    return Event.from_json(
+        {"type": kind, "id": body_type, "eventBody": {"type": body_type, **body}}
+    )
 
 
 @pytest.mark.parametrize(
@@ -298,12 +323,30 @@ def _event(kind: str, body_type: str, **body: Any) -> Event:
         ("idle", [_event("agentResponse", "assistant_message", content="done")], "idle"),
         ("idle", [_event("agentResponse", "error", message="boom")], "error"),
         ("idle", [_event("userInput", "user_cancel")], "cancelled"),
-        ("idle", [_event("agentResponse", "cancelled"),
-                  _event("agentResponse", "warning", message="w")], "cancelled"),
-        ("idle", [_event("agentResponse", "assistant_message", tool_calls=[
-            {"id": "c", "function": {"name": "approval_request",
-                                     "arguments": '{"approval_request_id": "r"}'}}])],
-         "awaiting_approval"),
+        (
+            "idle",
+            [_event("agentResponse", "cancelled"), _event("agentResponse", "warning", message="w")],
+            "cancelled",
+        ),
+        (
+            "idle",
+            [
+                _event(
+                    "agentResponse",
+                    "assistant_message",
+                    tool_calls=[
+                        {
+                            "id": "c",
+                            "function": {
+                                "name": "approval_request",
+                                "arguments": '{"approval_request_id": "r"}',
+                            },
+                        }
+                    ],
+                )
+            ],
+            "awaiting_approval",
+        ),
     ],
 )
 def test_derived_status(status: str, events: list[Event], expected: str) -> None:

@@ -1,0 +1,186 @@
+"""Browser tests: a real `jupyter lab` server, Debian's Chromium driven by Playwright.
+
+The emulator runs in the test process; the Jupyter server (and so every kernel it starts)
+gets its URL, org and token through the environment, exactly as `make demo` does. Each
+test writes its own notebook, opens it, runs all cells and reads the DOM. Screenshots go to
+``test-artifacts/`` for people to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from neo_notebook.emulator import NeoEmulator
+
+CHROMIUM = os.environ.get("NEO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def browser_emulator() -> Iterator[NeoEmulator]:
+    with NeoEmulator(org="acme", seed=11, pace=0.05, history=3) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="session")
+def lab(
+    browser_emulator: NeoEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """A JupyterLab server on loopback, with no token, rooted in a temporary folder."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
+    root = tmp_path_factory.mktemp("lab")
+    home = tmp_path_factory.mktemp("lab-home")
+    port = free_port()
+    env = {
+        **os.environ,
+        **browser_emulator.env,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "rt"),
+        "IPYTHONDIR": str(home / "ipython"),
+    }
+    env.pop("PULUMI_HOME", None)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        f"--LabApp.user_settings_dir={home / 'settings'}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    # Save widget state into the notebook, so tests can check what a saved notebook holds.
+    widgets = home / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
+    widgets.mkdir(parents=True)
+    (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
+    log = (home / "lab.log").open("wb")
+    server = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(f"{url}/api/status", timeout=2).ok:
+                break
+        except requests.RequestException:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            log.close()
+            pytest.fail("jupyter lab did not start:\n" + (home / "lab.log").read_text()[-3000:])
+        time.sleep(0.3)
+    try:
+        yield {"url": url, "root": root, "log": home / "lab.log"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"))
+    context.close()
+
+
+def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = root / name
+    nbformat.write(nb, path)
+    return path
+
+
+def open_and_run(page: Any, lab: dict[str, Any], name: str) -> None:
+    """Open a notebook in JupyterLab, wait for its kernel, and run all cells."""
+    page.goto(f"{lab['url']}/lab/tree/{name}")
+    page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+    # The kernel status shows "Idle" once the kernel is up.
+    page.wait_for_function(
+        "() => document.querySelector('.jp-Notebook') && "
+        "[...document.querySelectorAll('.jp-StatusBar-TextItem, .jp-KernelStatus')]"
+        ".some(e => /Idle/.test(e.textContent))",
+        timeout=60_000,
+    )
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
