@@ -30,7 +30,7 @@ from ._errors import (
     RateLimitError,
     error_class_for,
 )
-from ._models import ApprovalRequest, Event, Task, approval_requests
+from ._models import ApprovalRequest, Event, Task, approval_requests, parse_timestamp
 from ._retry import parse_retry_after, retry_delay, should_retry_status
 
 if TYPE_CHECKING:
@@ -247,6 +247,11 @@ class NeoClient:
                 response.close()
             if not retryable or attempt == self.max_retries:
                 log.debug("%s %s failed for good: %s", method, path, error)
+                # A write that failed where the server may already have acted: the caller
+                # can look for its effect before sending again (see _post_event).
+                error.maybe_acted = write and not retryable and (
+                    not isinstance(error, NeoAPIError) or error.status in (500, 502, 504)
+                )
                 if cause is error:
                     raise error
                 raise error from cause
@@ -378,7 +383,34 @@ class NeoClient:
         if plan_mode is not None:
             body["planMode"] = plan_mode
         body.update(extra)
-        response = self._request("POST", self._path("tasks"), body=body)
+        task_id = self._post_task(body)
+        try:
+            return self.get_task(task_id)
+        except NeoError:
+            # The task exists; a failed read must not lose its id.
+            return Task.from_json({"id": task_id, "status": "running", "entities": []})
+
+    def _post_task(self, body: dict[str, Any]) -> str:
+        """POST a new task exactly once and return its id, even when the answer is lost.
+
+        As in ``_post_event``: after a failure the server may have acted on, the newest tasks
+        are checked for one whose first event is our message before sending again.
+        """
+        for attempt in range(self.max_retries + 1):
+            try:
+                response = self._request("POST", self._path("tasks"), body=body)
+                break
+            except NeoError as exc:
+                if not exc.maybe_acted or attempt == self.max_retries:
+                    raise
+                try:
+                    found = self._find_created_task(body["message"])
+                except NeoError:
+                    raise exc from None
+                if found:
+                    return found
+                self.retries += 1
+                time.sleep(retry_delay(attempt))
         try:
             task_id = response.json()["taskId"]
         except (ValueError, KeyError, TypeError) as exc:
@@ -386,11 +418,21 @@ class NeoClient:
                 "Pulumi Cloud accepted the task but did not return its id; list your tasks "
                 "with client.list_tasks() to find it."
             ) from exc
-        try:
-            return self.get_task(task_id)
-        except NeoError:
-            # The task exists; a failed read must not lose its id.
-            return Task.from_json({"id": task_id, "status": "running", "entities": []})
+        return str(task_id)
+
+    def _find_created_task(self, message: Mapping[str, Any]) -> str | None:
+        """The id of a recent task whose first event is ``message``, if there is one."""
+        sent = parse_timestamp(message.get("timestamp"))
+        items, _, _ = next(self._pages(self._path("tasks"), "tasks", 20))
+        for item in items:
+            created = parse_timestamp(item.get("createdAt")) if isinstance(item, Mapping) else None
+            if not created or not sent or (sent - created).total_seconds() > 300:
+                continue
+            task_id = str(item.get("id"))
+            first, _, _ = next(self._pages(self._path("tasks", task_id, "events"), "events", 1))
+            if first and isinstance(first[0], Mapping) and _same_user_event(first[0], message):
+                return task_id
+        return None
 
     def get_task(self, task_id: str) -> Task:
         """One task."""
@@ -436,8 +478,33 @@ class NeoClient:
     # -- sending ---------------------------------------------------------------------------
 
     def _post_event(self, task_id: str, event: dict[str, Any]) -> None:
+        """POST a user event exactly once, even when the answer is lost.
+
+        When a POST fails in a way that leaves it unknown whether the server acted (a
+        dropped connection, a read timeout, a 500/502/504), the task's events are read back:
+        the event is there (same type and timestamp) and we are done, or it is not and it is
+        safe to send again. If the events cannot be read, the original error is raised.
+        """
         event.setdefault("timestamp", utc_now())
-        self._request("POST", self._path("tasks", _check_id(task_id)), body={"event": event})
+        path = self._path("tasks", _check_id(task_id))
+        for attempt in range(self.max_retries + 1):
+            try:
+                self._request("POST", path, body={"event": event})
+                return
+            except NeoError as exc:
+                if not getattr(exc, "maybe_acted", False) or attempt == self.max_retries:
+                    raise
+                try:
+                    landed = any(_same_user_event(raw, event)
+                                 for raw in self._iter_raw_events(task_id))
+                except NeoError:
+                    raise exc from None
+                if landed:
+                    log.debug("POST %s: the event had landed despite %s", path, exc)
+                    return
+                log.debug("POST %s: the event had not landed (%s); sending again", path, exc)
+                self.retries += 1
+                time.sleep(retry_delay(attempt))
 
     def send_message(
         self,
@@ -574,6 +641,19 @@ class NeoClient:
         from ._frames import export_history
 
         return export_history(self, path, since=since, workers=workers)
+
+
+def _same_user_event(raw: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """Whether a stored event is the user event we sent (same type, timestamp and text)."""
+    body = raw.get("eventBody")
+    if raw.get("type") != "userInput" or not isinstance(body, Mapping):
+        return False
+    return (
+        body.get("type") == event.get("type")
+        and parse_timestamp(body.get("timestamp")) == parse_timestamp(event.get("timestamp"))
+        and body.get("content") == event.get("content")
+        and body.get("approval_request_id") == event.get("approval_request_id")
+    )
 
 
 def _check_id(task_id: str) -> str:

@@ -47,6 +47,9 @@ __all__ = [
 class NeoError(Exception):
     """Base class of every error neo_notebook raises on purpose."""
 
+    #: True for a failed write the server may have acted on (the answer was lost).
+    maybe_acted: bool = False
+
     def _render_traceback_(self) -> list[str]:
         # IPython calls this instead of printing a traceback: users see one actionable line.
         return [f"{type(self).__name__}: {self}"]

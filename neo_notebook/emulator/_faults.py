@@ -5,8 +5,9 @@ client that sends the same requests one after another meets the same faults ever
 numbers are drawn per request whatever happens (fault?, which kind?, latency spike?), so one
 outcome never shifts the draws of the next request.
 
-The fault is decided BEFORE the request acts: a faulted POST creates nothing and posts nothing,
-exactly what makes retrying it safe. Kinds:
+The default kinds are decided BEFORE the request acts: a faulted POST creates nothing and posts
+nothing, exactly what makes retrying it safe. The `-after` kinds let the request act and then
+lose the answer, the case where a client must find out whether its write landed. Kinds:
 
 | kind | what the client sees |
 |---|---|
@@ -14,6 +15,7 @@ exactly what makes retrying it safe. Kinds:
 | `"500"`, `"502"`, `"503"` | that status with a JSON error body |
 | `"drop"` | the connection closed without any response |
 | `"hang"` | no response at all until the emulator stops (for timeout tests; not a default kind) |
+| `"500-after"`, `"drop-after"` | the request acts, then a 500 or a closed connection (not default) |
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import threading
 from dataclasses import dataclass
 from typing import NamedTuple
 
-FAULT_KINDS = ("429", "500", "502", "503", "drop", "hang")
+FAULT_KINDS = ("429", "500", "502", "503", "drop", "hang", "500-after", "drop-after")
 
 
 @dataclass(frozen=True)

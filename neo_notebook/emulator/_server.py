@@ -138,7 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
         if delay > 0 and server.stopping.wait(delay):
             self.close_connection = True
             return
-        if decision.kind is not None:
+        acts_first = decision.kind is not None and decision.kind.endswith("-after")
+        if decision.kind is not None and not acts_first:
             server.counters.fault(decision.kind)
             logger.debug("injecting fault %s into %s %s", decision.kind, method, self.path)
             self._fault(decision.kind)
@@ -155,6 +156,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             if isinstance(result, Stream):
                 self._stream(result)
+            elif acts_first and decision.kind is not None:
+                server.counters.fault(decision.kind)
+                logger.debug("losing the answer to %s %s (%s)", method, self.path, decision.kind)
+                self._fault(decision.kind.removesuffix("-after"), body_read=True)
             else:
                 self._respond(result.status, result.body, result.headers | headers)
         except ApiError as error:
@@ -193,14 +198,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             remaining -= len(chunk)
 
-    def _fault(self, kind: str) -> None:
+    def _fault(self, kind: str, *, body_read: bool = False) -> None:
         self.close_connection = True
         if kind == "drop":
             return
         if kind == "hang":
             self.server.stopping.wait()
             return
-        self._discard_body()
+        if not body_read:
+            self._discard_body()
         status = int(kind)
         headers = {"Connection": "close"}
         if status == 429:
