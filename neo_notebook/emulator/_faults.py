@@ -15,7 +15,7 @@ lose the answer, the case where a client must find out whether its write landed.
 | `"500"`, `"502"`, `"503"` | that status with a JSON error body |
 | `"drop"` | the connection closed without any response |
 | `"hang"` | no response at all until the emulator stops (for timeout tests; not a default kind) |
-| `"500-after"`, `"drop-after"` | the request acts, then a 500 or a closed connection (not default) |
+| `"500-after"`, `"drop-after"` | the request acts, then a 500 or a dropped connection (opt-in) |
 """
 
 from __future__ import annotations
