@@ -197,6 +197,8 @@ class NeoClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> requests.Response:
         """Send one request with bounded, jittered retries; raise a typed error after the last.
 
@@ -209,7 +211,13 @@ class NeoClient:
             error: NeoError
             try:
                 response = self._session.request(
-                    method, self.base_url + path, params=params, data=data, timeout=self.timeout
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    stream=stream,
+                    timeout=self.timeout,
                 )
             except requests.Timeout as exc:
                 retryable = not write or isinstance(exc, requests.ConnectTimeout)
@@ -249,8 +257,10 @@ class NeoClient:
                 log.debug("%s %s failed for good: %s", method, path, error)
                 # A write that failed where the server may already have acted: the caller
                 # can look for its effect before sending again (see _post_event).
-                error.maybe_acted = write and not retryable and (
-                    not isinstance(error, NeoAPIError) or error.status in (500, 502, 504)
+                error.maybe_acted = (
+                    write
+                    and not retryable
+                    and (not isinstance(error, NeoAPIError) or error.status in (500, 502, 504))
                 )
                 if cause is error:
                     raise error
@@ -460,6 +470,40 @@ class NeoClient:
         raw = self._iter_raw_events(_check_id(task_id), page_size)
         return (Event.from_json(item) for item in raw)
 
+    def stream(self, task_id: str, *, last_event_id: str | None = None) -> Iterator[Event]:
+        """Live events of a task, as the server sends them (``events/stream``, newer API).
+
+        Existing events come first (only those after ``last_event_id`` when given), then new
+        ones as they happen, until the server closes the stream. Raises ``NotFoundError`` when
+        the server has no stream; the chat panel then polls instead.
+        """
+        from ._stream import iter_sse
+
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        if last_event_id:  # an empty Last-Event-ID is rejected by some proxies
+            headers["Last-Event-ID"] = last_event_id
+        path = self._path("tasks", _check_id(task_id), "events", "stream")
+        response = self._request("GET", path, headers=headers, stream=True)
+
+        def generate() -> Iterator[Event]:
+            with response:
+                try:
+                    for _, data in iter_sse(response.iter_lines(decode_unicode=True)):
+                        try:
+                            raw = json.loads(data)
+                        except ValueError:
+                            log.debug("skipping a stream frame that is not JSON")
+                            continue
+                        if isinstance(raw, Mapping):
+                            yield Event.from_json(raw)
+                except requests.RequestException as exc:
+                    raise NeoConnectionError(
+                        f"The event stream of task {task_id} broke ({type(exc).__name__}); "
+                        "reconnect to resume from the last event."
+                    ) from exc
+
+        return generate()
+
     def tail(self, task_id: str) -> EventTail:
         """A cursor that returns only the events that are new since its last poll."""
         from ._tail import EventTail
@@ -495,8 +539,9 @@ class NeoClient:
                 if not getattr(exc, "maybe_acted", False) or attempt == self.max_retries:
                     raise
                 try:
-                    landed = any(_same_user_event(raw, event)
-                                 for raw in self._iter_raw_events(task_id))
+                    landed = any(
+                        _same_user_event(raw, event) for raw in self._iter_raw_events(task_id)
+                    )
                 except NeoError:
                     raise exc from None
                 if landed:

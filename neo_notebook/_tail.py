@@ -2,12 +2,15 @@
 
 The API has no "events since" query, but a continuation token keeps meaning "from this
 offset on". The tail remembers the token of the last page it read and starts there next
-time, so each poll costs one request for a quiet task however long its history.
+time, so each poll costs one request for a quiet task however long its history. Where the
+server offers a live stream, :meth:`EventTail.follow` reads it from the last event seen, and
+the two never return the same event twice.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from ._models import Event
@@ -36,6 +39,7 @@ class EventTail:
         self.page_size = page_size
         self._resume: str | None = None
         self._seen: set[str] = set()
+        self._last_id: str | None = None
         self._lock = threading.Lock()
         #: How many events this tail has returned in all.
         self.count = 0
@@ -54,9 +58,23 @@ class EventTail:
                         continue
                     if event.id:
                         self._seen.add(event.id)
+                        self._last_id = event.id
                     new.append(event)
                 if not nxt:
                     # The last page: the next poll starts over from it, to see what is appended.
                     self._resume = used
             self.count += len(new)
             return new
+
+    def follow(self) -> Generator[Event, None, None]:
+        """New events from the server's live stream, from after the last one seen, until the
+        server closes it. Raises ``NotFoundError`` when the server has no stream."""
+        for event in self.client.stream(self.task_id, last_event_id=self._last_id):
+            with self._lock:
+                if event.id and event.id in self._seen:
+                    continue
+                if event.id:
+                    self._seen.add(event.id)
+                    self._last_id = event.id
+                self.count += 1
+            yield event

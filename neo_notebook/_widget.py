@@ -7,9 +7,10 @@ How it stays fast and correct:
   goes to the front-end once, as a custom ``events`` message with its sequence number. A
   view that opens (or reopens after a kernel restart of the page) sends ``sync`` with the
   last sequence it holds and gets exactly what it misses.
-- One background thread per chat polls the API: every ``poll_interval`` seconds while Neo
-  works, every ``idle_interval`` while idle, and it stops after ``linger`` seconds with no
-  running turn and no message from any view. Widget updates from that thread need
+- One background thread per chat follows the task. While Neo works it reads the server's
+  live event stream where there is one, and otherwise polls every ``poll_interval``
+  seconds; while idle it polls every ``idle_interval``; it stops after ``linger`` seconds
+  with no running turn and no message from any view. Widget updates from that thread need
   ipykernel >= 7.1 (7.0 dropped them).
 - Clicks arrive as messages with a ``request_id``. They are handled on a single worker
   thread (so a handler running on a kernel subshell never races another), answered with an
@@ -35,6 +36,7 @@ from ._errors import (
     ApprovalError,
     AuthenticationError,
     ConflictError,
+    NeoAPIError,
     NeoConnectionError,
     NeoError,
     PermissionDeniedError,
@@ -51,6 +53,10 @@ __all__ = ["NeoChat"]
 
 _STATIC = Path(__file__).parent / "static"
 _ACTIONS = ("send", "approve", "decline", "cancel")
+#: Events after which the task's status may have changed, so it is read again.
+_TURN_EVENTS = frozenset(
+    {"assistant_message", "error", "cancelled", "user_approval_request", "awaiting_approvals"}
+)
 _BUSY = "Neo is working… You can send a message when it finishes, or press Stop."
 
 
@@ -213,6 +219,8 @@ class NeoChat(anywidget.AnyWidget):
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._last_contact = time.monotonic()
+        #: Whether the server offers a live event stream (None: not tried yet).
+        self._streams: bool | None = None
         self.on_msg(self._on_front_end_message)
         if task_id:
             self.refresh(raise_errors=True)
@@ -275,6 +283,31 @@ class NeoChat(anywidget.AnyWidget):
                 return []
             self._apply(task, new)
         return new
+
+    def _follow_stream(self) -> None:
+        """Apply events from the live stream until it closes or Neo stops working."""
+        if not self.task_id or self._tail is None or self._task is None:
+            return
+        events = self._tail.follow()
+        try:
+            for event in events:
+                with self._poll_lock:
+                    task = self._task
+                    if event.type in _TURN_EVENTS:
+                        task = self._client.get_task(self.task_id)
+                    self._apply(task, [event])
+                self._streams = True
+                if self._stop.is_set() or self.status != "running":
+                    return
+        except NeoAPIError as exc:
+            if exc.status in (404, 405, 501) and self._streams is None:
+                self._streams = False  # no stream here: poll
+            else:
+                self.banner = banner_for(exc)
+        except NeoError as exc:
+            self.banner = banner_for(exc)
+        finally:
+            events.close()
 
     def wait(
         self,
@@ -475,6 +508,9 @@ def _poll_loop(
         if chat is None:
             return
         chat.refresh()
+        if chat.status == "running" and chat._streams is not False:
+            chat._follow_stream()
+            chat.refresh()
         now = time.monotonic()
         running = chat.status == "running"
         if running:

@@ -352,8 +352,7 @@ def seed_for(pattern: list[bool], kind: str, rate: float = 0.5) -> int:
 
 @pytest.mark.parametrize(
     ("kind", "landed"),
-    [("drop-after", True), ("500-after", True), ("drop", False), ("500", False),
-     ("502", False)],
+    [("drop-after", True), ("500-after", True), ("drop", False), ("500", False), ("502", False)],
 )
 def test_a_lost_answer_never_loses_or_doubles_a_message(
     client: NeoClient, emulator: NeoEmulator, kind: str, landed: bool
