@@ -110,7 +110,9 @@ def event_item(seq: int, event: Event) -> dict[str, Any]:
         ),
         "approval_request_id": _str(event.body.get("approval_request_id")),
         "ok": event.body.get("ok") if isinstance(event.body.get("ok"), bool) else None,
-        "body": dict(event.body),
+        # The rest of the body, for types the panel does not know; what is above is not
+        # sent twice (a long history's snapshot is mostly message text).
+        "body": {k: v for k, v in event.body.items() if k not in ("content", "tool_calls")},
     }
 
 

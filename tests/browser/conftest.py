@@ -82,6 +82,7 @@ def lab(
         "--IdentityProvider.token=",
         "--ServerApp.password=",
         "--ServerApp.disable_check_xsrf=True",
+        "--ServerApp.allow_root=True",
         f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
         f"--LabApp.user_settings_dir={home / 'settings'}",
@@ -166,7 +167,7 @@ def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
 
 def open_and_run(page: Any, lab: dict[str, Any], name: str) -> None:
     """Open a notebook in JupyterLab, wait for its kernel, and run all cells."""
-    page.goto(f"{lab['url']}/lab/tree/{name}")
+    page.goto(f"{lab['url']}/lab/tree/{name}?reset")  # ?reset: no tabs from earlier tests
     page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
     # The kernel status shows "Idle" once the kernel is up.
     page.wait_for_function(

@@ -41,7 +41,7 @@ def test_magic_conversation_approve_and_pull_request(
         page.locator('[data-testid="neo-message"][data-role="user"]')
         .first.inner_text()
         .strip()
-        .startswith("Please fix the drift")
+        .endswith("open a pull request")
     )
     assert page.locator('[data-testid="neo-tool"]').count() >= 1
     assert page.locator('[data-testid="neo-task-name"]').inner_text().strip()
@@ -51,7 +51,7 @@ def test_magic_conversation_approve_and_pull_request(
     button = page.locator('[data-testid="neo-approve"]').first
     button.click()
     page.locator('[data-testid="neo-approval"][data-state="approved"]').wait_for(timeout=30_000)
-    pr = page.locator('[data-testid="neo-entity"]', has_text="PR")
+    pr = page.locator('[data-testid="neo-entity"][data-type="pull_request"]')
     pr.first.wait_for(timeout=30_000)
     assert (pr.first.get_attribute("href") or "").startswith("https://")
     assert page.locator('[data-testid="neo-approve"]').count() == 0

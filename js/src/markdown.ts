@@ -1,0 +1,199 @@
+/**
+ * Agent text to DOM: Markdown (marked) sanitized (DOMPurify), then code highlighted
+ * (highlight.js) and given a Copy button.
+ *
+ * Neo's text is untrusted. What survives sanitizing: text formatting, lists, tables,
+ * quotes, code, details, images and links with http(s) (links also mailto) URLs only. No
+ * scripts, handlers, styles, forms, frames, ids or classes (except `language-*` on code), so
+ * nothing can run, overlay the panel or pose as its controls. Links open in a new tab without
+ * access to this page.
+ */
+
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import csharp from "highlight.js/lib/languages/csharp";
+import diff from "highlight.js/lib/languages/diff";
+import go from "highlight.js/lib/languages/go";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import plaintext from "highlight.js/lib/languages/plaintext";
+import python from "highlight.js/lib/languages/python";
+import shell from "highlight.js/lib/languages/shell";
+import typescript from "highlight.js/lib/languages/typescript";
+import yaml from "highlight.js/lib/languages/yaml";
+import { Marked } from "marked";
+
+const LANGUAGES = {
+  bash,
+  csharp,
+  diff,
+  go,
+  javascript,
+  json,
+  plaintext,
+  python,
+  shell,
+  typescript,
+  yaml,
+};
+for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
+
+const marked = new Marked({ gfm: true, breaks: false });
+
+const SAFE_URL = /^(?:https?|mailto):/i;
+const SAFE_IMAGE_URL = /^https?:/i;
+const CODE_CLASS = /^language-[\w+#.-]+$/;
+
+// prettier-ignore
+const ALLOWED_TAGS = [
+  "a", "abbr", "b", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2", "h3",
+  "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong",
+  "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+];
+const ALLOWED_ATTR = [
+  "href",
+  "title",
+  "alt",
+  "src",
+  "class",
+  "align",
+  "start",
+  "colspan",
+  "rowspan",
+];
+
+let hooked = false;
+/** A second sanitizer, without the hooks above, for highlight.js output. */
+let codePurifier: typeof DOMPurify | null = null;
+
+function installHooks(): void {
+  if (hooked) return;
+  hooked = true;
+  DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
+    if (
+      data.attrName === "class" &&
+      !(node.nodeName === "CODE" && CODE_CLASS.test(data.attrValue))
+    ) {
+      data.keepAttr = false;
+    }
+  });
+  DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+    // DOMPurify lets data: images through; neither they nor any other scheme are wanted here.
+    const href = node.getAttribute("href");
+    if (href !== null && !SAFE_URL.test(href.trim())) node.removeAttribute("href");
+    const src = node.getAttribute("src");
+    if (src !== null && !SAFE_IMAGE_URL.test(src.trim())) node.removeAttribute("src");
+    if (node.nodeName === "A" && node.hasAttribute("href")) {
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", "noopener noreferrer");
+    }
+  });
+}
+
+/** Sanitized HTML as a fragment of this document; `html` may hold anything. */
+export function sanitize(html: string): DocumentFragment {
+  installHooks();
+  return DOMPurify.sanitize(html, {
+    ALLOWED_TAGS,
+    ALLOWED_ATTR,
+    ALLOWED_URI_REGEXP: SAFE_URL,
+    ALLOW_DATA_ATTR: false,
+    ALLOW_ARIA_ATTR: false,
+    RETURN_DOM_FRAGMENT: true,
+  });
+}
+
+/** Markdown from Neo as a safe element (class `neo-markdown`). */
+export function renderMarkdown(source: string): HTMLElement {
+  const root = document.createElement("div");
+  root.className = "neo-markdown";
+  root.append(sanitize(marked.parse(source, { async: false })));
+  for (const pre of Array.from(root.querySelectorAll("pre"))) decorateCode(pre);
+  for (const table of Array.from(root.querySelectorAll("table"))) {
+    const wrap = document.createElement("div");
+    wrap.className = "neo-table-wrap";
+    table.replaceWith(wrap);
+    wrap.append(table);
+  }
+  return root;
+}
+
+function languageOf(code: Element): string | null {
+  for (const name of Array.from(code.classList)) {
+    if (name.startsWith("language-")) return name.slice("language-".length).toLowerCase();
+  }
+  return null;
+}
+
+/** Highlight a `<pre><code>` block and wrap it with a Copy button. */
+function decorateCode(pre: HTMLPreElement): void {
+  const code = pre.querySelector("code") ?? pre;
+  const text = code.textContent ?? "";
+  const language = languageOf(code);
+  if (language === null || hljs.getLanguage(language)) {
+    const result =
+      language === null
+        ? hljs.highlightAuto(text, Object.keys(LANGUAGES))
+        : hljs.highlight(text, { language, ignoreIllegals: true });
+    // highlight.js escapes the text it wraps; sanitizing again keeps only its spans.
+    codePurifier ??= DOMPurify(window);
+    code.replaceChildren(
+      codePurifier.sanitize(result.value, {
+        ALLOWED_TAGS: ["span"],
+        ALLOWED_ATTR: ["class"],
+        RETURN_DOM_FRAGMENT: true,
+      }),
+    );
+    code.classList.add("hljs");
+  }
+  const block = document.createElement("div");
+  block.className = "neo-code";
+  pre.replaceWith(block);
+  block.append(
+    copyButton(() => text),
+    pre,
+  );
+}
+
+export function copyButton(text: () => string): HTMLButtonElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "neo-copy";
+  button.textContent = "Copy";
+  button.title = "Copy to clipboard";
+  button.addEventListener("click", () => {
+    void copyText(text()).then((ok) => {
+      button.textContent = ok ? "Copied" : "Copy failed";
+      setTimeout(() => {
+        button.textContent = "Copy";
+      }, 1500);
+    });
+  });
+  return button;
+}
+
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Not allowed here (an insecure origin, a sandboxed frame): fall back below.
+  }
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.append(area);
+  area.select();
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
+  } finally {
+    area.remove();
+  }
+}
