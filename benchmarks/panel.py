@@ -29,8 +29,12 @@ from neo_notebook.emulator import NeoEmulator
 
 STATIC = Path(__file__).resolve().parents[1] / "neo_notebook" / "static"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PAGE = """<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="widget.css">
 <div id="host" style="width: 900px"></div>
@@ -44,7 +48,9 @@ window.paint = async (name) => {
   const model = {
     get: (k) => state[k], set() {}, save_changes() {}, off() {},
     on: (name, fn) => { (handlers[name] ||= []).push(fn); },
-    send: (msg) => { if (msg.type === "sync") for (const fn of handlers["msg:custom"] || []) fn(snapshot, []); },
+    send: (msg) => {
+      if (msg.type === "sync") for (const fn of handlers["msg:custom"] || []) fn(snapshot, []);
+    },
   };
   const host = document.getElementById("host");
   host.replaceChildren();
@@ -53,14 +59,18 @@ window.paint = async (name) => {
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   host.getBoundingClientRect();
   const took = performance.now() - start;
-  const rows = host.querySelectorAll("[data-testid=neo-message], [data-testid=neo-tool], [data-testid=neo-approval]").length;
+  const rows = host.querySelectorAll(
+    "[data-testid=neo-message], [data-testid=neo-tool], [data-testid=neo-approval]").length;
   cleanup();
   return [took, rows];
 };
 </script>"""
 
 
-def snapshot_of(emu: NeoEmulator, task_id: str) -> tuple[dict[str, Any], NeoChat, list[dict[str, Any]]]:
+Message = dict[str, Any]
+
+
+def snapshot_of(emu: NeoEmulator, task_id: str) -> tuple[Message, NeoChat, list[Message]]:
     """The kernel's answer to a new view's sync, and the chat that made it."""
     client = NeoClient(emu.org, token=emu.token, base_url=emu.url)
     chat = NeoChat(client, task_id=task_id)
@@ -91,9 +101,11 @@ def main() -> None:
     runs = 3 if args.quick else 7
     from playwright.sync_api import sync_playwright
 
-    with NeoEmulator(history=2, events_per_task=args.events, seed=1) as big, \
-            NeoEmulator(history=1, events_per_task=10, seed=1) as small, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        NeoEmulator(history=2, events_per_task=args.events, seed=1) as big,
+        NeoEmulator(history=1, events_per_task=10, seed=1) as small,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         folder = Path(tmp)
         for name in ("widget.js", "widget.css"):
             (folder / name).write_bytes((STATIC / name).read_bytes())
@@ -105,8 +117,9 @@ def main() -> None:
         server, url = serve(folder)
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+                browser = pw.chromium.launch(
+                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                )
                 page = browser.new_page()
                 page.goto(f"{url}/index.html")
                 page.wait_for_function("() => typeof window.paint === 'function'")
@@ -124,8 +137,16 @@ def main() -> None:
 
         # One more event: what goes to the front-end, against resending the whole history.
         before = len(sent)
-        big.inject_event(big_task, {"type": "agentResponse", "eventBody": {
-            "type": "assistant_message", "content": "One more thing: the bucket is public."}})
+        big.inject_event(
+            big_task,
+            {
+                "type": "agentResponse",
+                "eventBody": {
+                    "type": "assistant_message",
+                    "content": "One more thing: the bucket is public.",
+                },
+            },
+        )
         chat.refresh()
         update = [m for m in sent[before:] if m["type"] == "events"]
         update_bytes = sum(len(json.dumps(m)) for m in update)
@@ -142,8 +163,10 @@ def main() -> None:
     print(f"{'bytes sent for one new event':<52} {update_bytes:>12,}")
     print(f"{'bytes a whole-history trait would resend':<52} {history_bytes:>12,}")
     print(f"{'update / whole history':<52} {update_bytes / history_bytes:>12.5f}")
-    print(f"targets: paint < 1000 ms ({'met' if big_ms < 1000 else 'MISSED'}), "
-          f"update < 2048 bytes ({'met' if update_bytes < 2048 else 'MISSED'})")
+    print(
+        f"targets: paint < 1000 ms ({'met' if big_ms < 1000 else 'MISSED'}), "
+        f"update < 2048 bytes ({'met' if update_bytes < 2048 else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":
