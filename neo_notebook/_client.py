@@ -488,7 +488,9 @@ class NeoClient:
         def generate() -> Iterator[Event]:
             with response:
                 try:
-                    for _, data in iter_sse(response.iter_lines(decode_unicode=True)):
+                    # Bytes: event streams are UTF-8 whatever the headers say (requests
+                    # would decode text/event-stream as ISO-8859-1).
+                    for _, data in iter_sse(response.iter_lines()):
                         try:
                             raw = json.loads(data)
                         except ValueError:

@@ -42,6 +42,19 @@ def test_stream_replays_then_follows_and_resumes(client: NeoClient, emulator: Ne
     assert resumed == stored[3:]
 
 
+def test_stream_text_is_utf8(client: NeoClient, emulator: NeoEmulator) -> None:
+    task = client.create_task("What is in my stack?")
+    emulator.agent_done(task.id)
+    text = "t3.large → t3.medium, café, 東京, 🚀"
+    emulator.inject_event(
+        task.id,
+        {"type": "agentResponse", "eventBody": {"type": "assistant_message", "content": text}},
+    )
+    streamed = [e.content for e in client.stream(task.id)]
+    assert streamed[-1] == text
+    assert streamed == [e.content for e in client.events(task.id)]
+
+
 def test_tail_and_stream_never_repeat_an_event(client: NeoClient, emulator: NeoEmulator) -> None:
     task = client.create_task("What is in my stack?")
     emulator.agent_done(task.id)

@@ -218,3 +218,14 @@ def test_agent_payloads_run_no_script(
     assert page.dialogs == []
     assert page.locator(".neo-chat script, .neo-chat iframe, .neo-chat [onerror]").count() == 0
     shot(page, "panel-xss-payloads")
+
+
+def test_notebook_7(page: Any, lab: dict[str, Any], browser_emulator: NeoEmulator) -> None:
+    write_notebook(
+        lab["root"], "nb7.ipynb", ["%load_ext neo_notebook", "%%neo\nWhat is in my stack?"]
+    )
+    open_and_run(page, lab, "nb7.ipynb", ui="notebooks")
+    page.locator('[data-testid="neo-status"]', has_text="Idle").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="neo-message"][data-role="assistant"]').count() >= 2
+    assert page.locator('[data-testid="neo-tool"]').count() >= 1
+    shot(page, "panel-notebook-7")
