@@ -229,3 +229,37 @@ def test_notebook_7(page: Any, lab: dict[str, Any], browser_emulator: NeoEmulato
     assert page.locator('[data-testid="neo-message"][data-role="assistant"]').count() >= 2
     assert page.locator('[data-testid="neo-tool"]').count() >= 1
     shot(page, "panel-notebook-7")
+
+
+def test_two_views_agree_and_a_restart_is_said(
+    page: Any, lab: dict[str, Any], browser_emulator: NeoEmulator
+) -> None:
+    write_notebook(
+        lab["root"],
+        "views.ipynb",
+        [
+            "%load_ext neo_notebook",
+            f"%%neo --wait --quiet\n{CHANGE}",
+            "chat = %neo chat\nchat",
+            "chat",
+        ],
+    )
+    open_and_run(page, lab, "views.ipynb")
+    cards = page.locator('[data-testid="neo-approval"][data-state="pending"]')
+    cards.nth(1).wait_for(timeout=60_000)
+    assert cards.count() == 2  # the same request in both views
+    task_id = browser_emulator.posted[-1][0]
+    page.locator('[data-testid="neo-approve"]').first.click()
+    approved = page.locator('[data-testid="neo-approval"][data-state="approved"]')
+    approved.nth(1).wait_for(timeout=30_000)  # the other view follows
+    assert page.locator('[data-testid="neo-approve"]').count() == 0
+    assert confirmations(browser_emulator, task_id) == 1
+    shot(page, "panel-two-views")
+
+    page.get_by_role("menuitem", name="Kernel", exact=True).click()
+    page.get_by_role("menuitem", name="Restart Kernel…").click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    notice = page.locator('[data-testid="neo-disconnected"]').first
+    notice.wait_for(state="visible", timeout=30_000)
+    assert "re-run" in notice.inner_text().lower()
+    shot(page, "panel-after-kernel-restart")
