@@ -29,6 +29,8 @@ def run_demo(
             f"Neo emulator: {emulator.url} (org {emulator.org}, {history} past tasks)", flush=True
         )
         command = [sys.executable, "-m", "jupyter", "lab", *(lab_args or [])]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")  # containers and CI machines often run as root
         if QUICKSTART.exists():
             command.append(str(QUICKSTART))
         print("Starting JupyterLab; open the URL it prints. Ctrl-C stops the demo.", flush=True)
