@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 
 from .emulator import NeoEmulator
 
@@ -37,6 +38,8 @@ def run_demo(
         # Its own session: Ctrl-C reaches only us, and we stop JupyterLab without its
         # "Shutdown this Jupyter server (y/[n])?" prompt.
         lab = subprocess.Popen(command, env=env, start_new_session=True)
+        # A plain `kill` (SIGTERM) must stop JupyterLab too: it is in a session of its own.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             return lab.wait()
         except KeyboardInterrupt:
@@ -47,3 +50,9 @@ def run_demo(
             except subprocess.TimeoutExpired:
                 lab.kill()
             return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

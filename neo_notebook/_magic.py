@@ -7,7 +7,10 @@ and the chat panel shows what follows below it. ``%neo`` runs commands on the cu
     %config NeoMagics.org = "acme"
     %config NeoMagics.wait_timeout = 900
 
-Errors fail the cell (so Run All, papermill and nbval stop) with one actionable line.
+Errors fail the cell (so Run All, papermill and nbval stop) with one actionable line. That
+is why a bad option raises :class:`MagicUsageError` and not IPython's ``UsageError``: IPython
+prints a ``UsageError`` to stderr without an ``error`` message, and nbval, which only fails a
+cell on an ``error`` message, would let the notebook pass.
 """
 
 from __future__ import annotations
@@ -23,15 +26,23 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from ._client import NeoClient
+from ._entities import entity_diff
 from ._errors import ConfigurationError, NeoError
 from ._widget import NeoChat
 
-__all__ = ["NeoMagics", "interpolate"]
+__all__ = ["MagicUsageError", "NeoMagics", "interpolate"]
 
 _PLACEHOLDER = re.compile(
     r"(\{\{|\{)([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(\}\}|\})"
 )
 _MISSING = object()
+
+
+class MagicUsageError(ConfigurationError):
+    """A ``%%neo``/``%neo`` line or cell that cannot be used as written; nothing was sent."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"UsageError: {self}"]
 
 
 def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
@@ -54,7 +65,7 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
         name, _, attr = path.partition(".")
         value = namespace.get(name, _MISSING)
         if value is _MISSING:
-            raise UsageError(
+            raise MagicUsageError(
                 f"{{{name}}} is not defined in the notebook. Define it, write {{{{{path}}}}} for "
                 f"a literal {{{path}}}, or use %%neo --raw to send the cell as it is. "
                 "Nothing was sent."
@@ -63,7 +74,7 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
             try:
                 value = getattr(value, attr)
             except AttributeError:
-                raise UsageError(
+                raise MagicUsageError(
                     f"{{{path}}}: {name} has no attribute {attr!r}. Nothing was sent."
                 ) from None
         return str(value)
@@ -108,7 +119,7 @@ class NeoMagics(Magics):
     def _task(self, given: str | None = None) -> str:
         task = given or self.current_task
         if not task:
-            raise UsageError(
+            raise MagicUsageError(
                 "No current Neo task: start one with a %%neo cell, or pick one with %neo use ID "
                 "(%neo tasks lists them)."
             )
@@ -145,7 +156,11 @@ class NeoMagics(Magics):
         help="How long --wait waits (default: %%config NeoMagics.wait_timeout).",
     )
     @argument("--quiet", action="store_true", help="Do not display the chat panel.")
-    @argument("--raw", action="store_true", help="Send the cell as is: no {name} interpolation.")
+    @argument(
+        "--raw",
+        action="store_true",
+        help="Send the cell and options as written: no {name} filling.",
+    )
     @argument(
         "--resend",
         action="store_true",
@@ -188,22 +203,28 @@ class NeoMagics(Magics):
             if cell is None:
                 return self._line(line)
             return self._cell(line, cell)
-        except ConfigurationError as exc:
-            raise UsageError(str(exc)) from None
+        except MagicUsageError:
+            raise
+        except (UsageError, ConfigurationError) as exc:  # argparse's, or a bad entity
+            raise MagicUsageError(str(exc)) from None
 
     def _cell(self, line: str, cell: str) -> NeoChat | None:
         args = parse_argstring(self._cell_parser, line)
         if args.new and args.task:
-            raise UsageError("Use either --new or --task ID, not both.")
-        text = cell if args.raw else interpolate(cell, self.shell.user_ns if self.shell else {})
+            raise MagicUsageError("Use either --new or --task ID, not both.")
+        namespace = self.shell.user_ns if self.shell else {}
+        if not args.raw:  # the same {name} rule for option values as for the message
+            args.stack = [interpolate(value, namespace) for value in args.stack]
+            args.repo = [interpolate(value, namespace) for value in args.repo]
+            args.task = args.task and interpolate(args.task, namespace)
+            args.org = args.org and interpolate(args.org, namespace)
+        text = cell if args.raw else interpolate(cell, namespace)
         if not text.strip():
-            raise UsageError(
+            raise MagicUsageError(
                 "The %%neo cell is empty: write your message to Neo below the %%neo line."
             )
         entities = [*args.stack, *args.repo]
         client = self.client(args.org)
-        from ._entities import entity_diff
-
         entity_diff(add=entities)  # refuse bad entities before anything is sent
         if args.task:
             self.current_task = args.task
@@ -275,7 +296,7 @@ class NeoMagics(Magics):
             return client.events_frame(self._task(args.value))
         elif command == "use":
             if not args.value:
-                raise UsageError("%neo use needs a task id: %neo use TASK_ID")
+                raise MagicUsageError("%neo use needs a task id: %neo use TASK_ID")
             self.current_task = client.get_task(args.value).id
             print(f"Current task: {self.current_task}")
         elif command == "new":

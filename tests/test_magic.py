@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from neo_notebook import ConflictError, NeoChat, NeoError, Repository, Stack
-from neo_notebook._magic import NeoMagics, interpolate
+from neo_notebook._magic import MagicUsageError, NeoMagics, interpolate
 from neo_notebook.emulator import NeoEmulator
 
 CHANGE = "Please fix the drift and open a pull request"
@@ -86,7 +86,7 @@ def test_new_and_task_choose_the_task(shell: InteractiveShell, emulator: NeoEmul
     cell(shell, f"--wait --task {first}", "back to the first")
     assert neo_magics(shell).current_task == first
     assert user_messages(emulator)[-1] == (first, "back to the first")
-    with pytest.raises(UsageError, match="not both"):
+    with pytest.raises(MagicUsageError, match="not both"):
         cell(shell, f"--new --task {first}", "x")
 
 
@@ -119,8 +119,47 @@ def test_bad_input_fails_the_cell_and_sends_nothing(
     shell: InteractiveShell, emulator: NeoEmulator, options: str, body: str, message: str
 ) -> None:
     shell.user_ns["stack"] = "infra/prod"
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(MagicUsageError, match=message):
         cell(shell, options, body)
+    assert emulator.posted == []
+
+
+def test_option_values_are_filled_in_too(shell: InteractiveShell, emulator: NeoEmulator) -> None:
+    shell.user_ns.update(stack="infra/prod", repo="github:acme/platform")
+    cell(shell, "--wait --quiet --stack {stack} --repo {repo}", "Look at {stack}")
+    magics = neo_magics(shell)
+    task = magics.client().get_task(magics.current_task)  # type: ignore[arg-type]
+    assert {Stack("infra", "prod"), Repository("acme", "platform")} <= set(task.entities)
+    assert user_messages(emulator)[-1][1] == "Look at infra/prod"
+
+
+def test_errors_fail_the_cell_with_an_error_message_nbval_sees(
+    tmp_path: Path, emulator: NeoEmulator
+) -> None:
+    """nbval fails a cell only on an `error` message; IPython's UsageError never sends one."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("%load_ext neo_notebook"),
+            nbformat.v4.new_code_cell("%%neo --stack nonsense\nhello"),
+        ]
+    )
+    client = NotebookClient(
+        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    with pytest.raises(CellExecutionError):
+        client.execute(env={**emulator.env})
+    outputs = nb.cells[1].outputs
+    errors = [o for o in outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "MagicUsageError"
+    assert errors[0].traceback == [
+        "UsageError: Cannot read 'nonsense' as an entity. Use PROJECT/STACK for a stack "
+        "(e.g. 'infra/prod'), FORGE:ORG/REPO for a repository (e.g. 'github:acme/platform'; "
+        "forge is github, gitlab or bitbucket), or policy_issue:ID."
+    ]
     assert emulator.posted == []
 
 
@@ -198,7 +237,7 @@ def test_line_commands(
     assert task in set(tasks["task_id"])
     line(shell, "new")
     assert neo_magics(shell).current_task is None
-    with pytest.raises(UsageError, match="No current Neo task"):
+    with pytest.raises(MagicUsageError, match="No current Neo task"):
         line(shell, "cancel")
     line(shell, f"use {task}")
     assert neo_magics(shell).current_task == task
@@ -206,7 +245,7 @@ def test_line_commands(
     assert emulator.posted[-1][1]["type"] == "user_cancel"
     line(shell, "help")
     assert "%%neo" in capsys.readouterr().out
-    with pytest.raises(UsageError):
+    with pytest.raises(MagicUsageError):
         line(shell, "explode")
 
 
