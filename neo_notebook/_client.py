@@ -154,6 +154,9 @@ class NeoClient:
         self._session = requests.Session()
         self._session.auth = _TokenAuth(settings.token)
         self._session.verify = verify
+        # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override Session.verify; an explicit
+        # choice is passed with each request instead, where it wins.
+        self._verify: bool | str | None = None if verify is True else verify
         self._session.headers.update(
             {
                 "Accept": ACCEPT,
@@ -218,6 +221,7 @@ class NeoClient:
                     headers=headers,
                     stream=stream,
                     timeout=self.timeout,
+                    verify=self._verify,
                 )
             except requests.Timeout as exc:
                 retryable = not write or isinstance(exc, requests.ConnectTimeout)
@@ -231,7 +235,21 @@ class NeoClient:
                     + "Try again, or raise NeoClient(timeout=...)."
                 )
                 cause: BaseException = exc
-            except requests.ConnectionError as exc:
+            except requests.exceptions.SSLError as exc:
+                # The handshake failed before anything was sent: nothing to retry or check.
+                retryable = False
+                error = NeoConnectionError(
+                    f"TLS to {self.base_url} failed: its certificate could not be verified "
+                    f"({_first_line(exc)}). For a self-hosted Pulumi Cloud behind a private CA, "
+                    "pass NeoClient(verify='/path/to/ca-bundle.pem')."
+                )
+                cause = exc
+            except (
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
+                # The last two: the answer was cut short, so the server did get the request.
                 retryable = not write or _is_connect_failure(exc)
                 error = NeoConnectionError(
                     f"Could not reach {self.base_url} ({method} {path}): {type(exc).__name__}. "
@@ -264,7 +282,9 @@ class NeoClient:
                 )
                 if cause is error:
                     raise error
-                raise error from cause
+                # Keep the cause's text but not its frames: their locals hold the headers,
+                # and so the token, for anything that prints locals (pytest -l, Sentry).
+                raise error from _without_frames(cause)
             delay = retry_delay(attempt, retry_after)
             log.debug(
                 "%s %s failed (%s); retry %d in %.2fs", method, path, error, attempt + 1, delay
@@ -688,6 +708,26 @@ class NeoClient:
         from ._frames import export_history
 
         return export_history(self, path, since=since, workers=workers)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _without_frames(exc: BaseException) -> BaseException:
+    """``exc`` and the exceptions chained to it, with their tracebacks dropped."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        pending.extend(a for a in current.args if isinstance(a, BaseException))
+    return exc
 
 
 def _same_user_event(raw: Mapping[str, Any], event: Mapping[str, Any]) -> bool:

@@ -156,11 +156,34 @@ def _text_or_none(values: list[Any]) -> list[str | None]:
     return [v if isinstance(v, str) else None for v in values]
 
 
+def _valid_utf8(text: str) -> str:
+    # JSON escapes like "\ud800" decode to lone surrogates, which UTF-8 cannot hold.
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _arrow_text(values: list[Any]) -> pa.Array:
     try:
         return pa.array(values, pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a field of the wrong type: drop it
-        return pa.array(_text_or_none(values), pa.string())
+        values = _text_or_none(values)
+    except UnicodeEncodeError:
+        pass
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        return pa.array(
+            [_valid_utf8(v) if isinstance(v, str) else None for v in values], pa.string()
+        )
+
+
+def _raw_json(value: Any) -> str:
+    """The JSON text of an event or task for the ``raw`` column, valid UTF-8 either way."""
+    text = json.dumps(value, separators=_COMPACT, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=_COMPACT, default=str)  # escapes survive as text
+    return text
 
 
 def _arrow_timestamps(values: list[Any]) -> pa.Array:
@@ -318,6 +341,8 @@ class _Collector:
             if type(body) is not dict and not isinstance(body, Mapping):
                 body = _EMPTY
             event_type = body.get("type")
+            if not isinstance(event_type, str):
+                event_type = None  # a type that is not text is no type; raw keeps it
             calls: Any = body.get("tool_calls")
             n_calls = len(calls) if isinstance(calls, list) else 0
             timestamp = body.get("timestamp") or event.get("timestamp")
@@ -343,7 +368,7 @@ class _Collector:
             final = body.get("is_final")
             finals.append(final if final is True or final is False else None)
             if raws is not None:
-                raws.append(json.dumps(event, separators=_COMPACT, ensure_ascii=False, default=str))
+                raws.append(_raw_json(event))
             if self.want_calls and (n_calls or event_type in _CALL_EVENTS):
                 self._add_calls(task_id, event_id, event_type, body, calls, timestamp)
         self._next_seq[task_id] = seq
@@ -625,7 +650,9 @@ def _add_task(columns: dict[str, list[Any]], task: Task, data: Mapping[str, Any]
         "approval_mode": task.approval_mode,
         "plan_mode": task.plan_mode,
         "permission_mode": data.get("permissionMode"),
-        "tokens_used": tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else None,
+        "tokens_used": tokens
+        if isinstance(tokens, int) and not isinstance(tokens, bool) and 0 <= tokens < 2**63
+        else None,
         "entities": [str(e) for e in task.entities],
         "stacks": by_kind[Stack],
         "repositories": by_kind[Repository],
@@ -633,7 +660,7 @@ def _add_task(columns: dict[str, list[Any]], task: Task, data: Mapping[str, Any]
         "policy_issues": by_kind[PolicyIssue],
     }
     if "raw" in columns:
-        row["raw"] = json.dumps(data, separators=_COMPACT, ensure_ascii=False, default=str)
+        row["raw"] = _raw_json(data)
     for name, values in columns.items():
         values.append(row[name])
 

@@ -240,7 +240,7 @@ class Event:
         if self.kind != "agentResponse":
             return ()
         if self.type == "user_approval_request":
-            approval_id = _str_or_none(self.body.get("id"))
+            approval_id = _str_or_none(self.body.get("id")) or None
             return (
                 ApprovalRequest(
                     id=approval_id,

@@ -48,21 +48,27 @@ class EventTail:
         """Fetch pages from where the last poll stopped; return the events not seen yet."""
         with self._lock:
             new: list[Event] = []
+            seen: set[str] = set()
+            resume = self._resume
             path = self.client._path("tasks", self.task_id, "events")
-            for items, used, nxt in self.client._pages(
-                path, "events", self.page_size, self._resume
-            ):
+            # Nothing is marked seen until every page arrived: a poll that fails part way
+            # leaves the tail as it was, and the next poll reads those events again.
+            for items, used, nxt in self.client._pages(path, "events", self.page_size, resume):
                 for item in items:
                     event = Event.from_json(item)
-                    if event.id and event.id in self._seen:
+                    if event.id and (event.id in self._seen or event.id in seen):
                         continue
                     if event.id:
-                        self._seen.add(event.id)
-                        self._last_id = event.id
+                        seen.add(event.id)
                     new.append(event)
                 if not nxt:
                     # The last page: the next poll starts over from it, to see what is appended.
-                    self._resume = used
+                    resume = used
+            self._seen |= seen
+            self._resume = resume
+            ids = [e.id for e in new if e.id]
+            if ids:
+                self._last_id = ids[-1]
             self.count += len(new)
             return new
 

@@ -294,10 +294,14 @@ class NeoChat(anywidget.AnyWidget):
         try:
             for event in events:
                 with self._poll_lock:
-                    task = self._task
+                    task, batch = self._task, [event]
                     if event.type in _TURN_EVENTS:
                         task = self._client.get_task(self.task_id)
-                    self._apply(task, [event])
+                        if task.status != "running":
+                            # The turn ended: its last events may not have streamed yet, and
+                            # the panel must not show it finished without them.
+                            batch += self._tail.poll()
+                    self._apply(task, batch)
                 self._streams = True
                 if self._stop.is_set() or self.status != "running":
                     return
