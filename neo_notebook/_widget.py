@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -221,6 +222,8 @@ class NeoChat(anywidget.AnyWidget):
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._last_contact = time.monotonic()
+        self._display_id = f"neo-chat-{uuid.uuid4().hex}"
+        self._displayed = False
         #: Whether the server offers a live event stream (None: not tried yet).
         self._streams: bool | None = None
         self.on_msg(self._on_front_end_message)
@@ -359,6 +362,26 @@ class NeoChat(anywidget.AnyWidget):
         self._ensure_polling()
         return data, metadata
 
+    def _ipython_display_(self) -> None:
+        # Every display of this chat shares one display id, so the transcript saved beside
+        # the widget view can be brought up to date when a turn ends (see _apply).
+        from IPython.display import display
+
+        data, metadata = self._repr_mimebundle_()
+        display(data, metadata=metadata, raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
+        self._displayed = True
+
+    def _update_saved_transcript(self) -> None:
+        """Refresh what a saved notebook shows where no widget runs (GitHub, nbconvert)."""
+        from IPython import get_ipython
+        from IPython.display import update_display
+
+        # Only in a kernel: a terminal IPython would print the chat again.
+        if not self._displayed or getattr(get_ipython(), "kernel", None) is None:
+            return
+        data, metadata = self._repr_mimebundle_()
+        update_display(data, metadata=metadata, raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
+
     # -- state -----------------------------------------------------------------------------
 
     def _apply(self, task: Task, new: Sequence[Event]) -> None:
@@ -375,6 +398,7 @@ class NeoChat(anywidget.AnyWidget):
             pending = [a for a in self._approval_list if a.pending]
             names = [e.name for e in self._events if e.type == "set_task_name" and e.name]
             status = derive_status(task, self._events, self._approval_list)
+            turn_ended = self.status == "running" and status != "running"
             newest: dict[str, Any] | None = (
                 {
                     "id": pending[-1].id,
@@ -395,6 +419,8 @@ class NeoChat(anywidget.AnyWidget):
                 self.banner = None  # type: ignore[assignment]  # an allow_none trait
             if items:
                 self.send_events(items)
+        if turn_ended:  # once per turn: a view re-renders on each update
+            self._update_saved_transcript()
 
     def send_events(self, items: list[dict[str, Any]], *, reset: bool = False) -> None:
         """Send events to every open view (a custom message, not a trait)."""

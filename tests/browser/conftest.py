@@ -190,6 +190,16 @@ def open_and_run(page: Any, lab: dict[str, Any], name: str, *, ui: str = "lab") 
     pytest.fail(f"the cells of {name} did not run")
 
 
+def save_notebook(page: Any) -> None:
+    """Save with the toolbar's button (keys typed in the panel, Ctrl+S too, stay there)."""
+    page.locator('.jp-NotebookPanel-toolbar [data-command="docmanager:save"]').first.click()
+    # The tab's "unsaved" dot goes once the server has the file.
+    page.wait_for_function(
+        "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')",
+        timeout=30_000,
+    )
+
+
 def kernel_idle(url: str, name: str) -> bool:
     sessions = requests.get(f"{url}/api/sessions", timeout=5).json()
     return any(

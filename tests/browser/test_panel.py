@@ -7,10 +7,12 @@ import subprocess
 import sys
 from typing import Any
 
+from xss_payloads import PAYLOADS
+
 from neo_notebook import NeoClient
 from neo_notebook.emulator import NeoEmulator
 
-from .conftest import open_and_run, shot, write_notebook
+from .conftest import open_and_run, save_notebook, shot, write_notebook
 
 CHANGE = "Please fix the drift in prod and open a pull request"
 
@@ -58,29 +60,30 @@ def test_magic_conversation_approve_and_pull_request(
     assert confirmations(browser_emulator, task_id) == before + 1
     shot(page, "panel-approved-pull-request")
 
-    # The saved notebook: the conversation is there, the token is not.
-    page.keyboard.press("Control+s")
-    page.wait_for_timeout(1500)
-    saved = (lab["root"] / "approve.ipynb").read_text()
-    assert browser_emulator.token not in saved
-    assert "application/vnd.jupyter.widget-view+json" in saved
-    assert "Please fix the drift" in saved  # the text/markdown transcript
-    html = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "nbconvert",
-            "--to",
-            "html",
-            "--stdout",
-            str(lab["root"] / "approve.ipynb"),
-        ],
+    # The saved notebook (with widget state): the conversation is there, the token is not.
+    save_notebook(page)
+    saved = json.loads((lab["root"] / "approve.ipynb").read_text())
+    assert browser_emulator.token not in json.dumps(saved)
+    assert "widgets" in saved["metadata"]
+    (output,) = saved["cells"][1]["outputs"]
+    assert "application/vnd.jupyter.widget-view+json" in output["data"]
+    assert "Opened pull request #" in "".join(output["data"]["text/markdown"])
+    html = nbconvert_html(saved)
+    assert browser_emulator.token not in html
+    # Saved with JupyterLab's default (no widget state), nbconvert shows the transcript.
+    del saved["metadata"]["widgets"]
+    html = nbconvert_html(saved)
+    assert "Opened pull request #" in html and browser_emulator.token not in html
+
+
+def nbconvert_html(notebook: dict[str, Any]) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--stdin", "--to", "html", "--stdout"],
+        input=json.dumps(notebook),
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    assert browser_emulator.token not in html and "Please fix the drift" in html
 
 
 def test_type_send_and_keyboard(
@@ -139,46 +142,41 @@ def test_stop_cancels_a_running_task(
         browser_emulator.pace = 0.05
 
 
-XSS = [
-    "<script>window.__xss = 1</script>",
-    '<img src=x onerror="window.__xss = 2">',
-    "[link](javascript:window.__xss=3)",
-    '<a href="javascript:window.__xss=4">click</a>',
-    '<svg onload="window.__xss=5"></svg>',
-    '<iframe srcdoc="<script>parent.__xss=6</script>"></iframe>',
-    '<details open ontoggle="window.__xss=7">x</details>',
-    '![img](x" onerror="window.__xss=8)',
-    "<scr<script>ipt>window.__xss=9</scr</script>ipt>",
-    '<a href="jav&#x09;ascript:window.__xss=10">x</a>',
-    "<style>@import 'javascript:window.__xss=11'</style>",
-    '<form action="javascript:window.__xss=12"><button>go</button></form>',
-    "<math><mtext><table><mglyph><style><img src=x onerror=window.__xss=13>",
-    '<body onload="window.__xss=14">',
-]
-
-
 def test_agent_payloads_run_no_script(
     page: Any, lab: dict[str, Any], browser_emulator: NeoEmulator
 ) -> None:
+    """Every payload of the corpus, in every field agent text reaches: nothing runs, in the
+    live panel or in the saved notebook's HTML."""
     with NeoClient(
         browser_emulator.org, token=browser_emulator.token, base_url=browser_emulator.url
     ) as client:
         task = client.create_task("Show me something")
         browser_emulator.agent_done(task.id)
-    for payload in XSS:
+    for n, payload in enumerate(PAYLOADS, 1):
+        call = f"call_{n}"
         browser_emulator.inject_event(
             task.id,
             {
                 "type": "agentResponse",
                 "eventBody": {
                     "type": "assistant_message",
-                    "content": f"Payload: {payload} **bold**",
+                    "content": f"Payload {n}: {payload} **bold**",
                     "tool_calls": [
                         {
-                            "id": "c",
+                            "id": call,
                             "type": "function",
                             "function": {"name": payload, "arguments": json.dumps({"x": payload})},
-                        }
+                        },
+                        {
+                            "id": f"ap_{n}",
+                            "type": "function",
+                            "function": {
+                                "name": "approval_request",
+                                "arguments": json.dumps(
+                                    {"approval_request_id": f"req_{n}", "description": payload}
+                                ),
+                            },
+                        },
                     ],
                 },
             },
@@ -193,11 +191,15 @@ def test_agent_payloads_run_no_script(
                 "type": "agentResponse",
                 "eventBody": {
                     "type": "tool_response",
-                    "tool_call_id": "c",
-                    "name": "t",
+                    "tool_call_id": call,
+                    "name": payload,
                     "content": payload,
                 },
             },
+        )
+        browser_emulator.inject_event(
+            task.id,
+            {"type": "agentResponse", "eventBody": {"type": f"unknown_{n}", "detail": payload}},
         )
     page.add_init_script("window.__xss = 0")
     write_notebook(
@@ -208,16 +210,57 @@ def test_agent_payloads_run_no_script(
         ],
     )
     open_and_run(page, lab, "xss.ipynb")
-    page.locator('[data-testid="neo-message"]', has_text="Payload").nth(len(XSS) - 1).wait_for(
+    page.locator('[data-testid="neo-message"]', has_text=f"Payload {len(PAYLOADS)}:").wait_for(
         timeout=60_000
     )
-    for row in page.locator('[data-testid="neo-tool"] summary').all():
+    while page.locator('[data-testid="neo-earlier"]').is_visible():
+        page.locator('[data-testid="neo-earlier"]').click()
+    for row in page.locator(
+        '[data-testid="neo-tool"] summary, [data-testid="neo-unknown"] summary'
+    ).all():
         row.click()
     page.wait_for_timeout(1000)
     assert page.evaluate("window.__xss") == 0
     assert page.dialogs == []
-    assert page.locator(".neo-chat script, .neo-chat iframe, .neo-chat [onerror]").count() == 0
+    assert (
+        page.locator(
+            ".neo-chat script, .neo-chat iframe, .neo-chat object, .neo-chat embed, "
+            ".neo-chat [onerror], .neo-chat [onload], .neo-chat form, .neo-chat svg *[onbegin]"
+        ).count()
+        == 0
+    )
     shot(page, "panel-xss-payloads")
+
+    save_notebook(page)
+    # JupyterLab saves no widget state by default, and nbconvert then shows the transcript
+    # the panel put beside its view; with widget state it would load the widget from a CDN.
+    notebook = json.loads((lab["root"] / "xss.ipynb").read_text())
+    assert "widgets" in notebook["metadata"]  # the fixture saves it, to check it for secrets
+    notebook["metadata"].pop("widgets")
+    (lab["root"] / "xss-default.ipynb").write_text(json.dumps(notebook))
+    html = lab["root"] / "xss-default.html"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "html",
+            str(lab["root"] / "xss-default.ipynb"),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    assert "Payload 1:" in html.read_text()
+    saved = page.context.new_page()
+    saved.add_init_script("window.__xss = 0")
+    dialogs: list[str] = []
+    saved.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    saved.goto(html.as_uri())
+    saved.wait_for_timeout(1500)
+    assert saved.evaluate("window.__xss") == 0 and dialogs == []
+    saved.close()
 
 
 def test_notebook_7(page: Any, lab: dict[str, Any], browser_emulator: NeoEmulator) -> None:
