@@ -4,12 +4,12 @@ snapshots for new views, errors as banners, and what it keeps out of widget stat
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from chat_helpers import Views, close, front_end, wait_for
 
 from neo_notebook import NeoChat, NeoClient
 from neo_notebook._models import Event, Task
@@ -20,70 +20,24 @@ CHANGE = "Please fix the drift in infra/prod and open a pull request"
 QUESTION = "What is in my stack?"
 
 
-class Recorder:
-    """Collects what the kernel sends to the views."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, message: dict[str, Any]) -> None:
-        with self.lock:
-            self.messages.append(json.loads(json.dumps(message)))  # must be JSON-able
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [m for m in self.messages if m["type"] == kind]
-
-    def seqs(self) -> list[int]:
-        return [item["seq"] for m in self.of_type("events") for item in m["events"]]
-
-    def ack(self, request_id: str, timeout: float = 10) -> dict[str, Any]:
-        return wait_for(
-            lambda: next(
-                (
-                    m
-                    for m in self.of_type("ack")
-                    if m["request_id"] == request_id and m["ok"] is not None
-                ),
-                None,
-            ),
-            timeout,
-        )
-
-
-def wait_for(probe: Callable[[], Any], timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
-
-
 @pytest.fixture
-def make_chat(client: NeoClient) -> Iterator[Callable[..., tuple[NeoChat, Recorder]]]:
+def make_chat(client: NeoClient) -> Iterator[Callable[..., tuple[NeoChat, Views]]]:
     made: list[NeoChat] = []
 
-    def make(task_id: str | None = None, **kwargs: Any) -> tuple[NeoChat, Recorder]:
+    def make(task_id: str | None = None, **kwargs: Any) -> tuple[NeoChat, Views]:
         chat = NeoChat(client, task_id=task_id, poll_interval=0.02, idle_interval=0.05, **kwargs)
-        recorder = Recorder()
+        recorder = Views()
         chat._post = recorder  # type: ignore[method-assign]
         made.append(chat)
         return chat, recorder
 
     yield make
     for chat in made:
-        chat.close()
-
-
-def front_end(chat: NeoChat, message: dict[str, Any]) -> None:
-    chat._on_front_end_message(chat, message, [])
+        close(chat)
 
 
 def test_a_new_chat_starts_a_task_with_the_first_message(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     chat, views = make_chat()
     assert (chat.task_id, chat.status) == (None, "new")
@@ -97,7 +51,7 @@ def test_a_new_chat_starts_a_task_with_the_first_message(
 
 
 def test_approve_from_the_panel_sends_exactly_one_confirmation(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     chat, views = make_chat()
     chat.send(CHANGE)
@@ -123,7 +77,7 @@ def test_approve_from_the_panel_sends_exactly_one_confirmation(
 
 
 def test_an_approval_answered_elsewhere_updates_the_panel(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     chat, _ = make_chat()
     chat.send(CHANGE)
@@ -134,7 +88,7 @@ def test_an_approval_answered_elsewhere_updates_the_panel(
 
 
 def test_decline_and_send_from_the_panel(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     chat, views = make_chat()
     chat.send(CHANGE)
@@ -159,7 +113,7 @@ def test_decline_and_send_from_the_panel(
 
 
 def test_sending_while_neo_works_is_refused_without_a_banner(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     chat, views = make_chat()
     chat.send(QUESTION)
@@ -174,7 +128,7 @@ def test_sending_while_neo_works_is_refused_without_a_banner(
 
 
 def test_cancel_from_the_panel(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     emulator.pace = 0.1
     chat, views = make_chat()
@@ -187,7 +141,7 @@ def test_cancel_from_the_panel(
 
 
 def test_a_new_view_gets_a_snapshot_and_a_late_one_only_what_it_misses(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
@@ -204,7 +158,7 @@ def test_a_new_view_gets_a_snapshot_and_a_late_one_only_what_it_misses(
 
 
 def test_the_poller_delivers_new_events_once(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
@@ -228,7 +182,7 @@ def test_the_poller_delivers_new_events_once(
 
 
 def test_errors_show_as_a_banner_that_clears(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
@@ -243,7 +197,7 @@ def test_errors_show_as_a_banner_that_clears(
 
 
 def test_unknown_events_and_odd_tool_calls_reach_the_front_end(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
@@ -261,7 +215,7 @@ def test_unknown_events_and_odd_tool_calls_reach_the_front_end(
 
 
 def test_the_token_stays_out_of_state_and_saved_output(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(CHANGE)
     emulator.agent_done(task.id)
@@ -274,7 +228,7 @@ def test_the_token_stays_out_of_state_and_saved_output(
 
 
 def test_saved_transcript_is_sanitized(
-    make_chat: Callable[..., tuple[NeoChat, Recorder]], client: NeoClient, emulator: NeoEmulator
+    make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     task = client.create_task(QUESTION)
     emulator.agent_done(task.id)
