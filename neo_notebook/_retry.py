@@ -22,6 +22,9 @@ BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 
+#: Jitter has its own generator: retries on background threads never move the global one.
+_JITTER = random.Random()
+
 
 def should_retry_status(status: int, *, write: bool) -> bool:
     """Whether an error status may be retried for a read or a write."""
@@ -52,7 +55,7 @@ def retry_delay(
     *,
     base: float | None = None,
     cap: float | None = None,
-    rand: Callable[[], float] = random.random,
+    rand: Callable[[], float] = _JITTER.random,
 ) -> float:
     """Seconds to sleep before retry number ``attempt`` (0 for the first retry).
 

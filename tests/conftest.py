@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 from neo_notebook import NeoClient, _retry
 from neo_notebook.emulator import NeoEmulator
-
-# CI runs the same examples every time (a red run then reproduces); locally they vary.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
 
 PULUMI_VARS = (
     "PULUMI_ACCESS_TOKEN",
