@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import string
-import threading
 from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from loopback import serving
 
 from neo_notebook import (
     Event,
@@ -474,15 +474,8 @@ class TokenHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def token_server() -> Iterator[TokenServer]:
-    server = TokenServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(TokenServer()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def read_with_token(server: TokenServer, token: str) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from chat_helpers import Views, close, front_end, wait_for
+from loopback import serving
 
 from neo_notebook import NeoChat, NeoClient, NeoConnectionError, NeoError, NeoTimeoutError
 from neo_notebook._models import Event
@@ -532,15 +533,8 @@ class CuttingHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def cutting() -> Iterator[CuttingServer]:
-    server = CuttingServer()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(CuttingServer()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_an_answer_cut_short_is_retried_then_typed(cutting: CuttingServer) -> None:
