@@ -25,11 +25,11 @@ at once and says so (`assistant_message` "Cancelled." in the seed shape, `cancel
 `operation_was_running` in the current one); a pending approval is superseded by a cancel or by
 any new user message.
 
-Magic words (whole words, any case) for tests and demos:
+Magic words (whole words, any case) for tests and demos; none is a word people type by chance:
 
 | word | effect |
 |---|---|
-| `fail` | the turn ends with an `error` event right after the opening message |
+| `simulate-error` | the turn ends with an `error` event right after the opening message |
 | `warn` | a `warning` event before the turn's end |
 | `surprise` | an event of a type no client knows (`neo_future_event`) |
 | `malformed` | a malformed approval request: seed, cut-short `arguments`; current, no `message` |
@@ -69,7 +69,7 @@ logger = logging.getLogger("neo_notebook.emulator")
 
 BUSY = "cannot respond while a request is still ongoing"
 DEFAULT_STACK = ("platform", "dev")
-_MAGIC = re.compile(r"\b(fail|warn|surprise|malformed|thorough)\b", re.IGNORECASE)
+_MAGIC = re.compile(r"\b(simulate-error|warn|surprise|malformed|thorough)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -229,7 +229,7 @@ class ScriptedAgent:
         if "surprise" in magic:
             future = {"type": "neo_future_event", "detail": {"note": "a type no client knows"}}
             steps.append(_Step(future))
-        if "fail" in magic:
+        if "simulate-error" in magic:
             error = (
                 f"The preview of {project}/{stack} failed: the stack's cloud credentials expired"
             )

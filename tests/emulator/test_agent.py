@@ -182,7 +182,7 @@ def test_auto_approval_mode_confirms_synthetically(emu: NeoEmulator, http: Http)
 
 
 def test_magic_fail_ends_the_turn_with_an_error(http: Http) -> None:
-    task_id = http.create("Deploy this and fail please")
+    task_id = http.create("Deploy this and simulate-error please")
     bodies = http.bodies(task_id)
     assert types(bodies)[-1] == "error" and "failed" in bodies[-1]["message"]
     assert "tool_response" not in types(bodies)
