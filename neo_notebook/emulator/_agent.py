@@ -25,7 +25,7 @@ at once and says so (`assistant_message` "Cancelled." in the seed shape, `cancel
 `operation_was_running` in the current one); a pending approval is superseded by a cancel or by
 any new user message.
 
-Magic words (whole words, any case) for tests and demos; none is a word people type by chance:
+Magic words (whole words, any case) for tests and demos:
 
 | word | effect |
 |---|---|
