@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -420,29 +420,44 @@ class NeoClient:
             # The task exists; a failed read must not lose its id.
             return Task.from_json({"id": task_id, "status": "running", "entities": []})
 
-    def _post_task(self, body: dict[str, Any]) -> str:
-        """POST a new task exactly once and return its id, even when the answer is lost.
+    def _write_once(
+        self, path: str, body: Any, landed: Callable[[], _T | None]
+    ) -> requests.Response | _T:
+        """POST exactly once, even when the answer is lost.
 
-        As in ``_post_event``: after a failure the server may have acted on, the newest tasks
-        are checked for one whose first event is our message before sending again.
+        When a POST fails in a way that leaves it unknown whether the server acted (a
+        dropped connection, a read timeout, a 500/502/504), ``landed`` looks for its effect:
+        what it finds is returned, and if it finds nothing the POST is safe to send again. If
+        it cannot look (the reads fail too), the original error is raised.
         """
         for attempt in range(self.max_retries + 1):
             try:
-                response = self._request("POST", self._path("tasks"), body=body)
-                break
+                return self._request("POST", path, body=body)
             except NeoError as exc:
                 if not exc.maybe_acted or attempt == self.max_retries:
                     raise
                 try:
-                    found = self._find_created_task(body["message"])
+                    found = landed()
                 except NeoError:
                     raise exc from None
-                if found:
+                if found is not None:
+                    log.debug("POST %s had landed despite %s", path, exc)
                     return found
+                log.debug("POST %s had not landed (%s); sending again", path, exc)
                 self.retries += 1
                 time.sleep(retry_delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _post_task(self, body: dict[str, Any]) -> str:
+        """POST a new task exactly once and return its id: after a lost answer the newest
+        tasks are checked for one whose first event is our message."""
+        result = self._write_once(
+            self._path("tasks"), body, lambda: self._find_created_task(body["message"])
+        )
+        if isinstance(result, str):
+            return result
         try:
-            task_id = response.json()["taskId"]
+            task_id = result.json()["taskId"]
         except (ValueError, KeyError, TypeError) as exc:
             raise NeoConnectionError(
                 "Pulumi Cloud accepted the task but did not return its id; list your tasks "
@@ -544,34 +559,15 @@ class NeoClient:
     # -- sending ---------------------------------------------------------------------------
 
     def _post_event(self, task_id: str, event: dict[str, Any]) -> None:
-        """POST a user event exactly once, even when the answer is lost.
-
-        When a POST fails in a way that leaves it unknown whether the server acted (a
-        dropped connection, a read timeout, a 500/502/504), the task's events are read back:
-        the event is there (same type and timestamp) and we are done, or it is not and it is
-        safe to send again. If the events cannot be read, the original error is raised.
-        """
+        """POST a user event exactly once: after a lost answer the task's events are read
+        back for it (same type, timestamp and text)."""
         event.setdefault("timestamp", utc_now())
-        path = self._path("tasks", _check_id(task_id))
-        for attempt in range(self.max_retries + 1):
-            try:
-                self._request("POST", path, body={"event": event})
-                return
-            except NeoError as exc:
-                if not getattr(exc, "maybe_acted", False) or attempt == self.max_retries:
-                    raise
-                try:
-                    landed = any(
-                        _same_user_event(raw, event) for raw in self._iter_raw_events(task_id)
-                    )
-                except NeoError:
-                    raise exc from None
-                if landed:
-                    log.debug("POST %s: the event had landed despite %s", path, exc)
-                    return
-                log.debug("POST %s: the event had not landed (%s); sending again", path, exc)
-                self.retries += 1
-                time.sleep(retry_delay(attempt))
+
+        def landed() -> bool | None:
+            raws = self._iter_raw_events(task_id)
+            return True if any(_same_user_event(raw, event) for raw in raws) else None
+
+        self._write_once(self._path("tasks", _check_id(task_id)), {"event": event}, landed)
 
     def send_message(
         self,

@@ -30,6 +30,7 @@ __all__ = [
 Forge = Literal["github", "gitlab", "bitbucket"]
 FORGES: tuple[str, ...] = ("github", "gitlab", "bitbucket")
 _FORGE_HOSTS = {"github.com": "github", "gitlab.com": "gitlab", "bitbucket.org": "bitbucket"}
+_HOST_OF_FORGE = {forge: host for host, forge in _FORGE_HOSTS.items()}
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Repository:
     @property
     def url(self) -> str | None:
         """The repository's web address on its forge, when the forge is a known one."""
-        host = {v: k for k, v in _FORGE_HOSTS.items()}.get(self.forge)
+        host = _HOST_OF_FORGE.get(self.forge)
         return f"https://{host}/{self.org}/{self.name}" if host else None
 
 

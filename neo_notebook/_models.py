@@ -230,6 +230,14 @@ class Event:
         return _str_or_none(self.body.get("name"))
 
     @property
+    def result(self) -> str | None:
+        """For ``tool_response``: the tool's output as text (JSON when it is not text)."""
+        if self.type != "tool_response":
+            return None
+        content = self.body.get("content")
+        return content if isinstance(content, str) else json.dumps(content, indent=2, default=str)
+
+    @property
     def is_final(self) -> bool:
         """True on the assistant message that ends Neo's turn (current spec only)."""
         return self.body.get("is_final") is True

@@ -9,7 +9,6 @@ survives.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 
@@ -74,13 +73,6 @@ def _fence(text: str) -> str:
     return f"{ticks}\n{text}\n{ticks}"
 
 
-def _result_text(event: Event) -> str:
-    content = event.body.get("content")
-    if isinstance(content, str):
-        return content
-    return json.dumps(content, default=str)
-
-
 def transcript_markdown(
     events: Sequence[Event],
     *,
@@ -103,7 +95,7 @@ def transcript_markdown(
             lines += [
                 _quote(f"`{event.name or 'tool'}` returned:"),
                 "",
-                _fence(_clip(_result_text(event))),
+                _fence(_clip(event.result or "")),
                 "",
             ]
         elif event.type == "user_confirmation":

@@ -81,10 +81,6 @@ def event_item(seq: int, event: Event) -> dict[str, Any]:
     """One event as the front-end renders it (see js/src/model.ts)."""
     approvals = event.approval_requests
     content = event.content
-    result: str | None = None
-    if event.type == "tool_response":
-        raw = event.body.get("content")
-        result = raw if isinstance(raw, str) else _json(raw)
     return {
         "seq": seq,
         "id": event.id,
@@ -98,7 +94,7 @@ def event_item(seq: int, event: Event) -> dict[str, Any]:
         ],
         "tool_call_id": event.tool_call_id,
         "name": event.name,
-        "result": result,
+        "result": event.result,
         "is_error": event.body.get("is_error") is True,
         "approval": (
             {
@@ -119,12 +115,6 @@ def event_item(seq: int, event: Event) -> dict[str, Any]:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, indent=2, default=str)
 
 
 def banner_for(exc: BaseException) -> dict[str, str]:
