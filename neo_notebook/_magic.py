@@ -89,6 +89,13 @@ def _unquote(text: str) -> str:
     return text
 
 
+def _gist(markdown: str, limit: int = 160) -> str:
+    """The first line of a message with its markdown marks dropped, clipped."""
+    line = next((ln for ln in markdown.splitlines() if ln.strip()), "")
+    line = re.sub(r"^[#>*\-\s]+|[*`_]", "", line).strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 @magics_class
 class NeoMagics(Magics):
     """``%%neo`` sends the cell to Neo; ``%neo COMMAND`` works with the current task."""
@@ -274,9 +281,10 @@ class NeoMagics(Magics):
                 "Wait longer with --timeout, or stop it with %neo cancel."
             )
         if not quiet:
+            # One line per message: the panel above shows them in full.
             for event in chat.events[since:]:
                 if event.type == "assistant_message" and event.content:
-                    print(f"Neo: {event.content}\n")
+                    print(f"Neo: {_gist(event.content)}")
             pending = chat.pending_approval
             if pending:
                 print(
