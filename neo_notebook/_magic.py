@@ -288,7 +288,7 @@ class NeoMagics(Magics):
             pending = chat.pending_approval
             if pending:
                 print(
-                    f"Neo asks for approval: {pending['description']}\n"
+                    f"Neo asks for approval: {pending.description}\n"
                     "Approve in the panel, or run %neo approve."
                 )
 
