@@ -95,7 +95,8 @@ export class Conversation {
         this.target.append(bubble("user", item, textBody(item.content ?? "")));
         break;
       case "assistant_message":
-        if (item.content) this.target.append(bubble("assistant", item, renderMarkdown(item.content)));
+        if (item.content)
+          this.target.append(bubble("assistant", item, renderMarkdown(item.content)));
         break;
       case "set_task_name":
         this.target.append(
