@@ -136,15 +136,7 @@ function decorateCode(pre: HTMLPreElement): void {
       language === null
         ? hljs.highlightAuto(text, Object.keys(LANGUAGES))
         : hljs.highlight(text, { language, ignoreIllegals: true });
-    // highlight.js escapes the text it wraps; sanitizing again keeps only its spans.
-    codePurifier ??= DOMPurify(window);
-    code.replaceChildren(
-      codePurifier.sanitize(result.value, {
-        ALLOWED_TAGS: ["span"],
-        ALLOWED_ATTR: ["class"],
-        RETURN_DOM_FRAGMENT: true,
-      }),
-    );
+    code.replaceChildren(spansOnly(result.value));
     code.classList.add("hljs");
   }
   const block = document.createElement("div");
@@ -154,6 +146,26 @@ function decorateCode(pre: HTMLPreElement): void {
     copyButton(() => text),
     pre,
   );
+}
+
+/** highlight.js output as DOM: it escapes the text it wraps; sanitizing keeps only its spans. */
+function spansOnly(html: string): DocumentFragment {
+  codePurifier ??= DOMPurify(window);
+  return codePurifier.sanitize(html, {
+    ALLOWED_TAGS: ["span"],
+    ALLOWED_ATTR: ["class"],
+    RETURN_DOM_FRAGMENT: true,
+  });
+}
+
+/**
+ * One line of code in `language` (a name registered above), highlighted; null when the
+ * language is unknown. For the diff viewer, which highlights line by line: cheap, and a
+ * construct spanning lines only loses its colours, never its text.
+ */
+export function highlightLine(code: string, language: string): DocumentFragment | null {
+  if (!hljs.getLanguage(language)) return null;
+  return spansOnly(hljs.highlight(code, { language, ignoreIllegals: true }).value);
 }
 
 export function copyButton(text: () => string): HTMLButtonElement {
