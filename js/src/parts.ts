@@ -8,7 +8,7 @@
  * trigger instructions), which go through markdown.ts, sanitized.
  */
 
-import { h, linkOrText } from "./dom";
+import { h, linkOrText, localTime } from "./dom";
 import { renderMarkdown } from "./markdown";
 import type { EntityChip, Part, TriggerInfo } from "./model";
 
@@ -134,6 +134,8 @@ function trigger(part: Extract<Part, { view: "trigger" }>): HTMLElement {
 
 function triggerSource(info: TriggerInfo): HTMLElement {
   const node = h("div", "neo-trigger-source");
+  node.title = localTime(info.received_at);
+  if (info.event_type) node.dataset.eventType = info.event_type;
   const head = h("div", "neo-trigger-head");
   if (info.provider) head.append(h("span", "neo-trigger-provider", info.provider));
   if (info.title) head.append(h("span", "neo-trigger-title", info.title));
