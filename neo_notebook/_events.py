@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ._entities import Entity, entity_from_json
 from ._models import ToolCall, parse_timestamp
@@ -290,9 +290,12 @@ def _detail_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event:
-    """One entry of a task's event log, read.
+    """One entry of a task's event log, read. Treat it as read-only.
+
+    (Not a frozen dataclass only because a frozen one is three times slower to make, and a
+    long history makes one per event.)
 
     ``kind`` is the outer type (``userInput``, ``agentResponse``, ``triggerUserInput``),
     ``type`` the body's (``user_message``, ``assistant_message``, ``exec_tool_call``, ...).
@@ -315,33 +318,18 @@ class Event:
     @classmethod
     def from_json(cls, data: Mapping[str, Any], task_id: str | None = None) -> Event:
         """Read one console event; never raises on a field that is missing, null or odd."""
-        body: Any = data.get("eventBody")
-        if not isinstance(body, Mapping):
-            body = _EMPTY
-        kind = body.get("type")
-        kind = kind if isinstance(kind, str) else ""
-        if kind in _SECRET_FIELDS:
-            body, data = _redacted(body, data, _SECRET_FIELDS[kind])
-        content = body.get("content")
-        if type(content) is not str:
-            if content is None:
-                content = body.get("message") if kind in _MESSAGE_KINDS else None
-                content = content if isinstance(content, str) else None
-            else:
-                content = as_text(content)
-        stamp = body.get("timestamp") or data.get("timestamp")
-        usage = body.get("token_usage")
-        outer = data.get("type")
+        read = read_event(data)
+        usage = read.usage
         return cls(
-            id=str(data.get("id") or ""),
-            kind=outer if isinstance(outer, str) else "",
-            type=kind,
-            content=content,
-            timestamp_text=stamp if isinstance(stamp, str) else None,
-            task_id=task_id,
-            usage=TokenUsage.from_json(usage) if usage is not None else None,
-            body=body,
-            raw=data,
+            read.id,
+            read.kind,
+            read.type,
+            read.content,
+            read.timestamp_text,
+            task_id,
+            None if usage is None else TokenUsage.from_json(usage),
+            read.body,
+            read.raw,
         )
 
     def with_task(self, task_id: str | None) -> Event:
@@ -358,7 +346,7 @@ class Event:
     @property
     def synthetic(self) -> bool:
         """Sent by the service on someone's behalf (e.g. an automatic approval)."""
-        return self.raw.get("isSynthetic") is True
+        return is_synthetic(self.raw)
 
     @property
     def actor(self) -> str | None:
@@ -376,12 +364,12 @@ class Event:
     @property
     def name(self) -> str | None:
         """The tool of ``exec_tool_call``/``tool_response``, or the new task name."""
-        return _str(self.body.get("name"))
+        return text_field(self.body, "name")
 
     @property
     def tool_call_id(self) -> str | None:
         """For tool events: the call they belong to."""
-        return _str(self.body.get("tool_call_id"))
+        return text_field(self.body, "tool_call_id")
 
     @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
@@ -393,8 +381,7 @@ class Event:
 
     @property
     def n_tool_calls(self) -> int:
-        calls = self.body.get("tool_calls")
-        return len(calls) if isinstance(calls, list) else 0
+        return count_tool_calls(self.body)
 
     @property
     def execution_mode(self) -> str | None:
@@ -414,8 +401,7 @@ class Event:
     @property
     def final(self) -> bool | None:
         """``is_final`` of an assistant message as sent (today's shape); None when absent."""
-        final = self.body.get("is_final")
-        return final if isinstance(final, bool) else None
+        return final_flag(self.body)
 
     @property
     def is_final(self) -> bool:
@@ -480,12 +466,7 @@ class Event:
     @property
     def approval_request_id(self) -> str | None:
         """The approval this event asks for or answers; None otherwise, and when malformed."""
-        if self.type == "user_confirmation":
-            return _str(self.body.get("approval_request_id")) or None
-        if self.type == "user_approval_request" or self.n_tool_calls:
-            requests = self.approval_requests
-            return requests[0].id if requests else None
-        return None
+        return approval_id(self.kind, self.type, self.body)
 
     @property
     def confirmation(self) -> Confirmation | None:
@@ -569,6 +550,126 @@ class Event:
         return _str(self.raw.get("triggerInstructions")) or None
 
 
+class Reading(NamedTuple):
+    """What every consumer of an event reads from it, in one pass (see :func:`read_event`)."""
+
+    id: str
+    kind: str
+    type: str
+    content: str | None
+    timestamp_text: str | None
+    usage: Any  # the ``token_usage`` JSON, read by :meth:`TokenUsage.from_json`
+    body: Mapping[str, Any]
+    raw: Mapping[str, Any]
+    name: str | None
+    tool_call_id: str | None
+    n_tool_calls: int
+    approval_request_id: str | None
+    final: bool | None
+    synthetic: bool
+
+
+def read_event(data: Mapping[str, Any]) -> Reading:
+    """The one reading of a raw console event that everything shares, secrets redacted.
+
+    :meth:`Event.from_json` makes a record of it, and the frames lay it out as columns
+    without making one (a long history reads faster so); :class:`Event`'s properties read
+    the same fields with the same functions.
+    """
+    body: Any = data.get("eventBody")
+    if type(body) is not dict and not isinstance(body, Mapping):
+        body = _EMPTY
+    kind = body.get("type")
+    if type(kind) is not str:
+        kind = ""
+    if kind in _SECRET_FIELDS:
+        body, data = _redacted(body, data, _SECRET_FIELDS[kind])
+    content = body.get("content")
+    if type(content) is not str:
+        if content is None:
+            content = body.get("message") if kind in _MESSAGE_KINDS else None
+            content = content if isinstance(content, str) else None
+        else:
+            content = as_text(content)
+    stamp = body.get("timestamp") or data.get("timestamp")
+    outer = data.get("type")
+    if type(outer) is not str:
+        outer = ""
+    event_id = data.get("id")
+    name = body.get("name")
+    call_id = body.get("tool_call_id")
+    calls = body.get("tool_calls")
+    final = body.get("is_final")
+    return Reading(
+        event_id if type(event_id) is str else str(event_id or ""),
+        outer,
+        kind,
+        content,
+        stamp if type(stamp) is str else None,
+        body.get("token_usage"),
+        body,
+        data,
+        name if type(name) is str else None,
+        call_id if type(call_id) is str else None,
+        len(calls) if type(calls) is list else 0,
+        approval_id(outer, kind, body),
+        final if final is True or final is False else None,
+        data.get("isSynthetic") is True,
+    )
+
+
+def text_field(body: Mapping[str, Any], key: str) -> str | None:
+    """A field of an event body that is text; None when it is missing or not text."""
+    value = body.get(key)
+    return value if type(value) is str or isinstance(value, str) else None
+
+
+def count_tool_calls(body: Mapping[str, Any]) -> int:
+    calls = body.get("tool_calls")
+    return len(calls) if type(calls) is list else 0
+
+
+def final_flag(body: Mapping[str, Any]) -> bool | None:
+    final = body.get("is_final")
+    return final if final is True or final is False else None
+
+
+def is_synthetic(data: Mapping[str, Any]) -> bool:
+    return data.get("isSynthetic") is True
+
+
+def approval_id(outer: str, kind: str, body: Mapping[str, Any]) -> str | None:
+    """The approval an event asks for (either shape) or answers; None otherwise, and when
+    the request is malformed."""
+    if kind == "user_confirmation":
+        return text_field(body, "approval_request_id") or None
+    if outer != "agentResponse":
+        return None
+    if kind == "user_approval_request":
+        ok = text_field(body, "message") is not None
+        return (text_field(body, "id") or None) if ok else None
+    calls = body.get("tool_calls")
+    if not calls or type(calls) is not list or not _names_approval_tool(calls):
+        return None  # the common case, decided without reading any call in full
+    for call in calls:
+        if isinstance(call, Mapping):
+            parsed = ToolCall.from_json(call)
+            if parsed.name == APPROVAL_TOOL:
+                return text_field(parsed.arguments or {}, "approval_request_id") or None
+    return None
+
+
+def _names_approval_tool(calls: list[Any]) -> bool:
+    """Whether a list of raw tool calls (either shape) holds an ``approval_request``."""
+    for call in calls:
+        if isinstance(call, Mapping):
+            function = call.get("function")
+            name = function.get("name") if isinstance(function, Mapping) else call.get("name")
+            if name == APPROVAL_TOOL:
+                return True
+    return False
+
+
 def _redacted(
     body: Mapping[str, Any], data: Mapping[str, Any], fields: Iterable[str]
 ) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
@@ -647,6 +748,9 @@ class EventLog:
         self.outcome: Literal["error", "cancelled"] | None = None
         #: Neo said it waits for answers (``awaiting_approvals``) since the last user event.
         self.awaiting = False
+        #: Counts changes to the approval requests (new, answered, superseded), so a reader
+        #: can tell whether to look at them again without comparing them.
+        self.approvals_version = 0
 
     def __len__(self) -> int:
         return self.count
@@ -700,6 +804,7 @@ class EventLog:
                     self._by_approval_id[request.id] = len(self._approvals)
                 self._pending[len(self._approvals)] = None
                 self._approvals.append(request)
+                self.approvals_version += 1
         elif event.from_user:
             if kind == "user_confirmation":
                 self._answer(event)
@@ -722,8 +827,11 @@ class EventLog:
             self._approvals[index], state=state, answered_at=event.timestamp
         )
         del self._pending[index]
+        self.approvals_version += 1
 
     def _supersede(self, at: datetime | None) -> None:
+        if self._pending:
+            self.approvals_version += 1
         for index in self._pending:
             self._approvals[index] = replace(
                 self._approvals[index], state="superseded", answered_at=at

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._entities import PolicyIssue, PullRequest, Repository, Stack
-from ._events import Event, EventLog, ToolRun
+from ._events import Event, EventLog, Reading, TokenUsage, ToolRun, read_event
 from ._models import Task
 
 __all__ = [
@@ -86,7 +86,7 @@ EVENT_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("output_tokens", "Int"),
     ("cache_creation_tokens", "Int"),
     ("cache_read_tokens", "Int"),
-    ("models", "list"),
+    ("models", "category"),
 )
 #: Columns of :func:`tool_calls_frame`, in order.
 TOOL_CALL_COLUMNS: tuple[tuple[str, Kind], ...] = (
@@ -320,57 +320,78 @@ class Collector:
         raws = c.get("raw")
         logs = self.logs
         owner = task_id
+        seen: set[str] | None = None
+        seq = self._next_seq.get(owner, 0)
         for item in items:
             if isinstance(item, Event):
-                event = item if task_id is None else item.with_task(task_id)
-            elif isinstance(item, Mapping):
-                event = Event.from_json(item, task_id)
+                event: Event | None = item
+                read = read_event(item.raw) if item.raw else _reading_of(item)
+                usage = item.usage
+                said = task_id if task_id is not None else item.task_id
+            elif type(item) is dict or isinstance(item, Mapping):
+                event = None
+                read = read_event(item)
+                usage = None if read.usage is None else TokenUsage.from_json(read.usage)
+                said = task_id
             else:
                 continue
+            event_id = read.id
             # An event that does not say its task belongs to the task of the one before it.
-            owner = event.task_id if event.task_id is not None else owner
-            seen = self._seen.get(owner)
-            if seen is None:
-                seen = self._seen[owner] = set()
-            if event.id:
-                if event.id in seen:
+            if (said is not None and said != owner) or seen is None:
+                self._next_seq[owner] = seq
+                owner = said if said is not None else owner
+                seen = self._seen.setdefault(owner, set())
+                seq = self._next_seq.get(owner, 0)
+            if event_id:
+                if event_id in seen:
                     continue
-                seen.add(event.id)
-            seq = self._next_seq.get(owner, 0)
-            self._next_seq[owner] = seq + 1
+                seen.add(event_id)
             task_ids.append(owner)
             seqs.append(seq)
-            ids.append(event.id or None)
-            kinds.append(event.kind or None)
-            types.append(event.type or None)
-            stamps.append(event.timestamp_text)
-            contents.append(event.content)
-            names.append(event.name)
-            call_ids.append(event.tool_call_id)
-            counts.append(event.n_tool_calls)
-            approvals.append(event.approval_request_id)
-            finals.append(event.final)
-            synthetic.append(event.synthetic)
-            usage = event.usage
+            seq += 1
+            ids.append(event_id or None)
+            kinds.append(read.kind or None)
+            types.append(read.type or None)
+            stamps.append(read.timestamp_text)
+            contents.append(read.content)
+            names.append(read.name)
+            call_ids.append(read.tool_call_id)
+            counts.append(read.n_tool_calls)
+            approvals.append(read.approval_request_id)
+            finals.append(read.final)
+            synthetic.append(read.synthetic)
             if usage is None:
                 inputs.append(None)
                 outputs.append(None)
                 writes.append(None)
                 reads.append(None)
-                models.append([])
+                models.append(None)
             else:
                 inputs.append(usage.input_tokens)
                 outputs.append(usage.output_tokens)
                 writes.append(usage.cache_creation_tokens)
                 reads.append(usage.cache_read_tokens)
-                models.append(list(usage.models))
+                models.append(",".join(usage.models) or None)
             if raws is not None:
-                raws.append(raw_json(event.raw))
+                raws.append(raw_json(read.raw))
             if logs is not None:
+                if event is None or event.task_id != owner:
+                    event = Event(
+                        event_id,
+                        read.kind,
+                        read.type,
+                        read.content,
+                        read.timestamp_text,
+                        owner,
+                        usage,
+                        read.body,
+                        read.raw,
+                    )
                 log = logs.get(owner)
                 if log is None:
                     log = logs[owner] = EventLog(owner)
                 log.add(event)
+        self._next_seq[owner] = seq
         for name, kind in self.spec:
             self.batches[name].append(_to_arrow(kind, c[name]))
             c[name].clear()
@@ -391,6 +412,17 @@ class Collector:
         """The tool calls frame, one row per tool run, with durations."""
         runs = [run for log in (self.logs or {}).values() for run in log.tool_runs]
         return _tool_runs_frame(runs)
+
+
+def _reading_of(event: Event) -> Reading:
+    """The reading of an Event made by hand (without the JSON it came from)."""
+    body = dict(event.body)
+    body.setdefault("type", event.type)
+    if event.content is not None:
+        body.setdefault("content", event.content)
+    if event.timestamp_text is not None:
+        body.setdefault("timestamp", event.timestamp_text)
+    return read_event({"id": event.id, "type": event.kind, "eventBody": body})
 
 
 def _tool_runs_frame(runs: list[ToolRun]) -> pd.DataFrame:
@@ -473,7 +505,8 @@ def events_frame(
     ``output_tokens``,           output, cache writes, cache reads); NA on events without
     ``cache_creation_tokens``,   token usage, 0 for a counter a model left out
     ``cache_read_tokens`` (Int64)
-    ``models`` (object)          the models named in ``token_usage`` (a list, maybe empty)
+    ``models`` (category)        the models named in ``token_usage``, comma-separated (one
+                                 model is the usual case); NaN on events without usage
     ``raw`` (string)             only with ``raw=True``: the whole event as JSON text, so
                                  fields this version does not know stay reachable (secrets
                                  such as ``encrypted_pulumi_access_token`` redacted)

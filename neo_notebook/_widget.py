@@ -203,6 +203,7 @@ class NeoChat(anywidget.AnyWidget):
         self._poll_lock = threading.Lock()
         self._events: list[Event] = []
         self._log = EventLog(task_id)
+        self._approvals_seen = 0
         self._items: list[dict[str, Any]] = []
         self._task: Task | None = None
         self._tail: EventTail | None = client.tail(task_id) if task_id else None
@@ -302,6 +303,7 @@ class NeoChat(anywidget.AnyWidget):
         with self._lock, self.hold_sync():
             self._task = task
             self._set_task_traits(task)
+            self.task_name = task.name or self._log.name or ""
         return task
 
     def refresh(self, *, raise_errors: bool = False) -> list[Event]:
@@ -428,15 +430,17 @@ class NeoChat(anywidget.AnyWidget):
                 runs = self._log.add(event)
                 items.append(event_item(seq, event, runs, self._log))
             self._items.extend(items)
+            fresh = task is not self._task  # read anew: its header traits may have changed
             self._task = task
             status = derive_status(task, self._log)
             turn_ended = self.status == "running" and status != "running"
             with self.hold_sync():
-                self._set_task_traits(task)
-                if items:
-                    approvals = {a.id: a.state for a in self._log.approvals if a.id}
-                    if approvals != self.approvals:
-                        self.approvals = approvals
+                if fresh:
+                    self._set_task_traits(task)
+                self.task_name = task.name or self._log.name or ""
+                if self._log.approvals_version != self._approvals_seen:
+                    self._approvals_seen = self._log.approvals_version
+                    self.approvals = {a.id: a.state for a in self._log.approvals if a.id}
                 self.status = status
                 self.busy_reason = _BUSY if status == "running" else ""
                 self.event_count = len(self._events)
@@ -448,7 +452,6 @@ class NeoChat(anywidget.AnyWidget):
 
     def _set_task_traits(self, task: Task) -> None:
         """The header's traits from the task (caller holds the lock and ``hold_sync``)."""
-        self.task_name = task.name or self._log.name or ""
         entities = [entity_chip(e) for e in task.entities]
         if entities != self.entities:
             self.entities = entities

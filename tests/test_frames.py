@@ -45,7 +45,7 @@ EVENT_DTYPES = {
     "output_tokens": "Int64",
     "cache_creation_tokens": "Int64",
     "cache_read_tokens": "Int64",
-    "models": "object",
+    "models": "category",
 }
 TOOL_CALL_DTYPES = {
     "task_id": "category",
