@@ -1,10 +1,10 @@
 """The scripted agent: accepts user events and plays Neo's turns, deterministically.
 
 A turn is planned in full when the user event is accepted (every random draw happens then, in
-request order, so a seed fixes ids, PR numbers and texts), then played by a daemon thread that
-sleeps `pace` seconds before each event. Cancelling a turn stops it between two events: the
-thread re-checks, under the store's lock, that its turn is still the task's turn before each
-event, so not one event of a cancelled turn lands after the cancellation.
+request order, so a seed fixes ids, PR numbers, token counts and texts), then played by a daemon
+thread that sleeps `pace` seconds before each event. Cancelling a turn stops it between two
+events: the thread re-checks, under the store's lock, that its turn is still the task's turn
+before each event, so not one event of a cancelled turn lands after the cancellation.
 
 A turn for a user message (the task's first message included):
 
@@ -25,6 +25,35 @@ at once and says so (`assistant_message` "Cancelled." in the seed shape, `cancel
 `operation_was_running` in the current one); a pending approval is superseded by a cancel or by
 any new user message.
 
+The current shape (`api="current"`) plays the same turns with every backend event kind of the
+live service, in the live order:
+
+- every `assistant_message` carries `token_usage` with the four counters (`input_tokens`,
+  `output_tokens`, `cache_creation_input_tokens`, `cache_read_input_tokens`), the task's first
+  one for two models; the task's `tokensUsed` adds them up and `contextUsedTokens` grows with
+  them (`_shapes.ContextMeter`). Once the context passes `contextCompactionThresholdPercent` of
+  `contextWindowTokens`, a `context_compression_event` `compressing` and a `compressed` one (with
+  `context_summary` and `tail_length`) follow and the context shrinks;
+- tool calls carry `execution_mode: cloud`; `exec_tool_call` carries `execution_mode` and `args`;
+  `pulumi_preview` and `pulumi_up` report three `exec_tool_call_progress` events (`status`
+  `running`, `metadata` with the phase and resource counts); `tool_response` has `is_error`;
+- `provide_pulumi_access_token` (an opaque encrypted blob) comes once per task, right before its
+  first Pulumi operation;
+- an approval is a `user_approval_request` (`approval_type` `tool_permission`, `source` `agent`,
+  `buttons`, `context` with `tool_call_id` and `tool_name` of the call it gates, `git_diff` of
+  three files, one ~200 lines long, and `last_approval_diff` from the task's previous approval),
+  then a final `assistant_message` and `awaiting_approvals`. Opening a pull request is `regular`
+  (auto-approved in `balanced` and `auto`); a message asking to deploy (`deploy`, `pulumi up`,
+  without a pull request) asks to run `pulumi up`, which is `sensitive` (only `auto` approves it
+  by itself) and then runs `pulumi_up`;
+- with `planMode: true` at creation, or the magic word `plan-mode`, the first turn presents a
+  plan and asks a `plan_exit` approval (`sensitive`, `context.plan_description` in markdown);
+  approving it leaves plan mode (`planMode` false) and does the work;
+- with `toolExecutionMode: cli`, the turn ends with an `assistant_message` (`is_final`) whose tool
+  calls have `execution_mode: cli`; the client runs them and posts the user events
+  `exec_tool_call` and `tool_result`; a `tool_result` covering the waiting calls resumes the
+  turn with a `tool_response` per call. Those user events are recorded whatever the task's mode.
+
 Magic words (whole words, any case) for tests and demos:
 
 | word | effect |
@@ -34,6 +63,12 @@ Magic words (whole words, any case) for tests and demos:
 | `surprise` | an event of a type no client knows (`neo_future_event`) |
 | `malformed` | a malformed approval request: seed, cut-short `arguments`; current, no `message` |
 | `thorough` | three tool uses (`get_stack_resources`, `search_code`, `pulumi_preview`), not one |
+| `plan-mode` | current shape: a `plan_exit` approval first, as with `planMode: true` |
+
+Two options shape how confirmations are received (for approval tests): `confirmation_delay`
+(seconds between the 202 and the `user_confirmation` event landing, as the live service records
+it asynchronously; the task is `running` meanwhile and counts it in `pendingInputCount`) and
+`echo_confirmations` (False: a user's confirmation is acted on but never listed).
 """
 
 from __future__ import annotations
@@ -48,17 +83,21 @@ from . import _content as content
 from ._errors import ApiError
 from ._shapes import (
     ApiShape,
+    ContextMeter,
     Json,
     approval_bodies,
     assistant_message,
     console_event,
     exec_tool_call,
+    exec_tool_call_progress,
     new_token,
     new_uuid,
+    provide_pulumi_access_token,
     pull_request_entity,
     pull_request_url,
     repository_entity,
     rfc3339,
+    tokens_billed,
     tool_call,
     tool_response,
 )
@@ -69,7 +108,14 @@ logger = logging.getLogger("neo_notebook.emulator")
 
 BUSY = "cannot respond while a request is still ongoing"
 DEFAULT_STACK = ("platform", "dev")
-_MAGIC = re.compile(r"\b(simulate-error|warn|surprise|malformed|thorough)\b", re.IGNORECASE)
+LONG_TOOLS = ("pulumi_preview", "pulumi_up")
+"""Tools that report `exec_tool_call_progress` (current shape)."""
+_MAGIC = re.compile(
+    r"\b(simulate-error|warn|surprise|malformed|thorough|plan-mode)\b", re.IGNORECASE
+)
+_DEPLOY = re.compile(r"\b(deploy|pulumi up)\b", re.IGNORECASE)
+_PULL_REQUEST = re.compile(r"\b(prs?|pull[ -]requests?)\b", re.IGNORECASE)
+_SIZES = ("t3.medium", "t3.small", "t3.micro")
 
 
 @dataclass
@@ -82,24 +128,41 @@ class _Step:
     add_entity: Json | None = None
     pending_approval: str | None = None
     resolves: tuple[str, str] | None = None
+    context: int | None = None
+    """The task's `contextUsedTokens` once this event landed (current shape)."""
+    hidden: bool = False
+    """Acted on but never listed (a confirmation with `echo_confirmations=False`)."""
+    received: bool = False
+    """A user input the agent picks up now: one fewer `pendingInputCount`."""
 
 
 class ScriptedAgent:
     """Accepts user events for the tasks in `store` and plays the agent's turns."""
 
     def __init__(
-        self, store: Store, *, org: str, pace: float, stop: threading.Event, user: Json
+        self,
+        store: Store,
+        *,
+        org: str,
+        pace: float,
+        stop: threading.Event,
+        user: Json,
+        confirmation_delay: float = 0.0,
+        echo_confirmations: bool = True,
     ) -> None:
         self.store = store
         self.api: ApiShape = store.api
         self.org = org
         self.pace = pace
         self.user = user
+        self.confirmation_delay = confirmation_delay
+        self.echo_confirmations = echo_confirmations
         self._stop = stop
         self._next_pull_request = 100 + store.rng.randrange(300)
 
     def create_task(self, message: Json, settings: Json) -> TaskState:
         """Create a task from a checked create request and start its first turn."""
+        # The seed shape returns the other settings as they came; the current one as fields.
         interpreted = ("approvalMode", "planMode", "permissionMode")
         with self.store.cond:
             task = TaskState(
@@ -110,6 +173,10 @@ class ScriptedAgent:
                 approval_mode=settings.get("approvalMode", "manual"),
                 plan_mode=settings.get("planMode", False),
                 permission_mode=settings.get("permissionMode", "default"),
+                role=settings.get("role"),
+                tool_execution_mode=settings.get("toolExecutionMode", "cloud"),
+                source=settings.get("source", "api"),
+                agent_definition_id=settings.get("agentDefinitionId"),
                 extra={k: v for k, v in settings.items() if k not in interpreted},
             )
             self.store.add_task(task)
@@ -127,17 +194,27 @@ class ScriptedAgent:
             adds, removes = entity_diff(event.get("entity_diff"), where="event.entity_diff")
             self._change_entities(task, adds, removes)
             stored = {**event, "timestamp": event.get("timestamp") or rfc3339(time.time())}
-            self.store.append(
-                task, console_event(self.api, "userInput", new_uuid(self.store.rng), stored)
-            )
             self.store.record_posted(task.id, event)
+            actor = self.user if self.api == "current" else None
+            deferred = kind == "user_confirmation" and (
+                self.confirmation_delay > 0 or not self.echo_confirmations
+            )
+            if deferred:
+                self._confirm(task, event, received=stored)
+                return
+            self.store.append(
+                task,
+                console_event(self.api, "userInput", new_uuid(self.store.rng), stored, actor=actor),
+            )
             if kind == "user_message":
                 self._supersede(task)
                 self._start(task, self._plan_message(task, event["content"]))
             elif kind == "user_confirmation":
                 self._confirm(task, event)
-            else:
+            elif kind == "user_cancel":
                 self._cancel(task)
+            elif kind == "tool_result":
+                self._tool_results(task, event["tool_results"])
 
     def force_cancel(self, task: TaskState) -> None:
         """`POST .../cancel`: end the running turn without telling the agent (no event)."""
@@ -146,6 +223,9 @@ class ScriptedAgent:
                 task.turn.cancelled.set()
             task.turn = None
             task.status = "idle"
+            task.pending_inputs = 0
+            if task.runtime_phase is not None:
+                task.runtime_phase = "ready"
             self.store.cond.notify_all()
 
     def stop_all(self) -> None:
@@ -189,23 +269,49 @@ class ScriptedAgent:
             task.closed_approvals[task.pending_approval] = "superseded"
             task.pending_approval = None
 
-    def _confirm(self, task: TaskState, event: Json) -> None:
+    def _confirm(self, task: TaskState, event: Json, *, received: Json | None = None) -> None:
+        """Act on a confirmation; `received` is its event when it lands later or never."""
         approval_id = event["approval_request_id"]
         approved = event.get("ok", True)
         task.pending_approval = None
         task.closed_approvals[approval_id] = "approved" if approved else "declined"
+        action = task.approval_actions.pop(approval_id, {"do": "pull_request"})
         if approved:
-            steps = self._plan_pull_request(task)
+            steps = self._approved(task, action)
         else:
-            text = content.declined(event.get("instructions"))
-            steps = [_Step(assistant_message(self.api, text, is_final=True))]
-        self._start(task, steps)
+            if action["do"] == "plan":
+                text = "Understood, I'll stay in plan mode. Tell me what to change in the plan."
+            else:
+                text = content.declined(event.get("instructions"))
+            steps = [
+                _Step(assistant_message(self.api, text, is_final=True, usage=self._usage(task)))
+            ]
+        delay = 0.0
+        if received is not None:
+            task.pending_inputs += 1
+            delay = self.confirmation_delay
+            first = _Step(received, kind="userInput", hidden=not self.echo_confirmations)
+            first.received = True
+            steps.insert(0, first)
+        self._start(task, steps, delay=delay)
+
+    def _approved(
+        self, task: TaskState, action: Json, meter: ContextMeter | None = None
+    ) -> list[_Step]:
+        """What the agent does once approval `action` is granted (`meter`: the turn's so far)."""
+        if action["do"] == "plan":
+            task.plan_mode = False
+            return self._plan_work(task, action["message"], set(action["magic"]), meter)
+        if action["do"] == "update":
+            return self._plan_update(task, action["call_id"], meter)
+        return self._plan_pull_request(task, action.get("call_id"), meter)
 
     def _cancel(self, task: TaskState) -> None:
         was_running = task.turn is not None
         if task.turn is not None:
             task.turn.cancelled.set()
             task.turn = None
+        task.pending_inputs = 0
         self._supersede(task)
         if self.api == "current":
             body: Json = {"type": "cancelled", "operation_was_running": was_running}
@@ -213,19 +319,101 @@ class ScriptedAgent:
             body = assistant_message(self.api, "Cancelled.")
         self._apply(task, _Step(body))
         task.status = "idle"
+        if task.runtime_phase is not None:
+            task.runtime_phase = "ready"
         self.store.cond.notify_all()
 
+    def _tool_results(self, task: TaskState, results: list[Json]) -> None:
+        """A CLI executor reported: resume the turn once every waiting call has a result."""
+        waiting = task.cli_calls
+        if not waiting or not all(r["tool_call_id"] in waiting for r in results):
+            return
+        resume = task.cli_resume or {}
+        steps = [
+            _Step(
+                tool_response(
+                    self.api,
+                    r["tool_call_id"],
+                    r["name"],
+                    r["content"],
+                    is_error=r.get("is_error", False),
+                )
+            )
+            for r in results
+        ]
+        for r in results:
+            del waiting[r["tool_call_id"]]
+        if waiting:
+            self._start(task, steps)
+            return
+        task.cli_resume = None
+        steps += self._plan_after_tools(
+            task, resume.get("message", ""), set(resume.get("magic", ())), self._meter(task)
+        )
+        self._start(task, steps)
+
     # -- planning turns (store lock held: every random draw happens here) -------------------
+
+    def _meter(self, task: TaskState) -> ContextMeter:
+        return ContextMeter(self.store.rng, task.context_used_tokens, task.compaction_threshold())
+
+    def _usage(self, task: TaskState) -> Json | None:
+        """A lone message's token usage (current shape), for turns without a meter."""
+        if self.api != "current":
+            return None
+        meter = self._meter(task)
+        return meter.call(self.store.rng.randint(200, 800))
+
+    def _say(
+        self,
+        task: TaskState,
+        meter: ContextMeter | None,
+        text: str,
+        *,
+        added: int,
+        tool_calls: list[Json] | None = None,
+        is_final: bool = False,
+        helper: bool = False,
+    ) -> list[_Step]:
+        """An `assistant_message`, and the compression that follows when the context is full."""
+        if meter is None:
+            return [
+                _Step(assistant_message(self.api, text, tool_calls=tool_calls, is_final=is_final))
+            ]
+        usage = meter.call(added, helper=helper)
+        steps = [
+            _Step(
+                assistant_message(
+                    self.api, text, tool_calls=tool_calls, is_final=is_final, usage=usage
+                ),
+                context=meter.used,
+            )
+        ]
+        if meter.over:
+            project, stack = self._stack(task)
+            summary = content.context_summary(project, stack, self.store.rng.randint(6, 30))
+            steps += [_Step(body, context=meter.used) for body in meter.compress(summary)]
+            steps[-1].context = meter.used
+        return steps
 
     def _plan_message(self, task: TaskState, message: str) -> list[_Step]:
         api = self.api
         magic = {m.lower() for m in _MAGIC.findall(message)}
         project, stack = self._stack(task)
         resources = self.store.rng.randint(12, 80)
+        meter = self._meter(task) if api == "current" else None
+        rng = self.store.rng
         steps: list[_Step] = []
-        if not task.named:
+        first = not task.named
+        if first:
             steps.append(_Step({"type": "set_task_name", "name": content.task_name(message)}))
-        steps.append(_Step(assistant_message(api, content.analysis(project, stack, resources))))
+        steps += self._say(
+            task,
+            meter,
+            content.analysis(project, stack, resources),
+            added=rng.randint(300, 1500) if meter else 0,
+            helper=first,
+        )
         if "surprise" in magic:
             future = {"type": "neo_future_event", "detail": {"note": "a type no client knows"}}
             steps.append(_Step(future))
@@ -235,36 +423,181 @@ class ScriptedAgent:
             )
             steps.append(_Step({"type": "error", "message": error}))
             return steps
+        if api == "current" and (task.plan_mode or "plan-mode" in magic):
+            return steps + self._plan_exit(task, message, magic, meter)
+        return steps + self._plan_work(task, message, magic, meter, resources=resources)
+
+    def _plan_exit(
+        self, task: TaskState, message: str, magic: set[str], meter: ContextMeter | None
+    ) -> list[_Step]:
+        """Plan mode: present the plan and ask to leave plan mode before any work."""
+        project, stack = self._stack(task)
+        approval_id = new_token(self.store.rng, "req_")
+        steps = self._say(
+            task, meter, content.plan_ready(project, stack), added=self.store.rng.randint(400, 1200)
+        )
+        bodies = approval_bodies(
+            self.api,
+            approval_id=approval_id,
+            call_id="",
+            description=f"Approve the plan for {project}/{stack} and leave plan mode",
+            approval_type="plan_exit",
+            sensitivity="sensitive",
+            context={"plan_description": content.plan_description(project, stack, message)},
+            usage=meter.call(self.store.rng.randint(100, 300)) if meter else None,
+        )
+        action: Json = {"do": "plan", "message": message, "magic": sorted(magic)}
+        return steps + self._ask(task, approval_id, bodies, action, sensitive=True, meter=meter)
+
+    def _plan_work(
+        self,
+        task: TaskState,
+        message: str,
+        magic: set[str],
+        meter: ContextMeter | None = None,
+        *,
+        resources: int | None = None,
+    ) -> list[_Step]:
+        """The tools, then the answer or the approval a change needs."""
+        if meter is None and self.api == "current":
+            meter = self._meter(task)
+        project, stack = self._stack(task)
+        if resources is None:
+            resources = self.store.rng.randint(12, 80)
         tools = ["pulumi_preview"]
         if "thorough" in magic:
             tools = ["get_stack_resources", "search_code", "pulumi_preview"]
+        if self.api == "current" and task.tool_execution_mode != "cloud":
+            return self._hand_to_client(task, tools, message, magic, meter)
+        steps: list[_Step] = []
         for tool in tools:
             output = content.tool_output(tool, self.org, project, stack, resources - 2)
-            steps += self._tool_use(tool, {"stack": f"{project}/{stack}"}, output)
+            steps += self._tool_use(task, tool, {"stack": f"{project}/{stack}"}, output, meter)
+        return steps + self._plan_after_tools(task, message, magic, meter)
+
+    def _plan_after_tools(
+        self, task: TaskState, message: str, magic: set[str], meter: ContextMeter | None
+    ) -> list[_Step]:
+        project, stack = self._stack(task)
+        steps: list[_Step] = []
         if "warn" in magic:
             warning = f"The stack {project}/{stack} has 3 resources with pending replacements"
             steps.append(_Step({"type": "warning", "message": warning}))
         if content.asks_for_change(message):
-            steps += self._plan_approval(task, malformed="malformed" in magic)
+            deploy = bool(_DEPLOY.search(message)) and not _PULL_REQUEST.search(message)
+            steps += self._plan_approval(
+                task, malformed="malformed" in magic, meter=meter, deploy=deploy
+            )
         else:
-            final = assistant_message(api, content.answer(project, stack), is_final=True)
-            steps.append(_Step(final))
+            steps += self._say(
+                task,
+                meter,
+                content.answer(project, stack),
+                added=self.store.rng.randint(300, 900) if meter else 0,
+                is_final=True,
+            )
         return steps
 
-    def _plan_approval(self, task: TaskState, *, malformed: bool) -> list[_Step]:
+    def _hand_to_client(
+        self,
+        task: TaskState,
+        tools: list[str],
+        message: str,
+        magic: set[str],
+        meter: ContextMeter | None,
+    ) -> list[_Step]:
+        """CLI or worker execution: the turn ends with tool calls the client runs."""
+        project, stack = self._stack(task)
+        calls = []
+        for tool in tools:
+            call_id = new_token(self.store.rng, "call_")
+            task.cli_calls[call_id] = tool
+            calls.append(
+                tool_call(
+                    self.api,
+                    call_id,
+                    tool,
+                    {"stack": f"{project}/{stack}"},
+                    execution_mode=task.tool_execution_mode,
+                )
+            )
+        task.cli_resume = {"message": message, "magic": sorted(magic)}
+        names = ", ".join(f"`{t}`" for t in tools)
+        return self._say(
+            task,
+            meter,
+            f"Please run {names} on `{project}/{stack}` and send me the result.",
+            added=self.store.rng.randint(200, 600),
+            tool_calls=calls,
+            is_final=True,
+        )
+
+    def _plan_approval(
+        self,
+        task: TaskState,
+        *,
+        malformed: bool,
+        meter: ContextMeter | None = None,
+        deploy: bool = False,
+    ) -> list[_Step]:
         project, stack = self._stack(task)
         repository = self._repository(task)
         approval_id = new_token(self.store.rng, "req_")
+        call_id = new_token(self.store.rng, "call_")
+        if self.api != "current":
+            bodies = approval_bodies(
+                self.api,
+                approval_id=approval_id,
+                call_id=call_id,
+                description=content.change_description(
+                    project, stack, f"{repository['org']}/{repository['name']}"
+                ),
+                malformed=malformed,
+            )
+            action: Json = {"do": "pull_request"}
+            return self._ask(task, approval_id, bodies, action, sensitive=False)
+        tool = "pulumi_up" if deploy else "create_pull_request"
+        size = _SIZES[len(task.closed_approvals) % len(_SIZES)]
+        diff = content.git_diff(project, stack, size)
+        context: Json = {"tool_call_id": call_id, "tool_name": tool, "git_diff": diff}
+        if task.last_git_diff is not None:
+            context["last_approval_diff"] = task.last_git_diff
+        task.last_git_diff = diff
+        description = (
+            content.update_description(project, stack)
+            if deploy
+            else content.change_description(
+                project, stack, f"{repository['org']}/{repository['name']}"
+            )
+        )
         bodies = approval_bodies(
             self.api,
             approval_id=approval_id,
-            call_id=new_token(self.store.rng, "call_"),
-            description=content.change_description(
-                project, stack, f"{repository['org']}/{repository['name']}"
-            ),
+            call_id=call_id,
+            description=description,
             malformed=malformed,
+            approval_type="tool_permission",
+            sensitivity="sensitive" if deploy else "regular",
+            context=context,
+            usage=meter.call(self.store.rng.randint(200, 600)) if meter else None,
         )
-        if task.approval_mode == "manual":
+        action = {"do": "update" if deploy else "pull_request", "call_id": call_id}
+        return self._ask(task, approval_id, bodies, action, sensitive=deploy, meter=meter)
+
+    def _ask(
+        self,
+        task: TaskState,
+        approval_id: str,
+        bodies: list[Json],
+        action: Json,
+        *,
+        sensitive: bool,
+        meter: ContextMeter | None = None,
+    ) -> list[_Step]:
+        """Wait for approval `approval_id`, or grant it at once as the approval mode says."""
+        auto = task.approval_mode == "auto" or (task.approval_mode == "balanced" and not sensitive)
+        if not auto:
+            task.approval_actions[approval_id] = action
             steps = [_Step(bodies[0], pending_approval=approval_id)]
             return steps + [_Step(body) for body in bodies[1:]]
         # Auto-approval: the waiting message of the current shape would end the turn early.
@@ -274,10 +607,12 @@ class ScriptedAgent:
             _Step(
                 confirmation, kind="userInput", synthetic=True, resolves=(approval_id, "approved")
             ),
-            *self._plan_pull_request(task),
+            *self._approved(task, action, meter),
         ]
 
-    def _plan_pull_request(self, task: TaskState) -> list[_Step]:
+    def _plan_pull_request(
+        self, task: TaskState, call_id: str | None = None, meter: ContextMeter | None = None
+    ) -> list[_Step]:
         project, stack = self._stack(task)
         repository = self._repository(task)
         number = self._next_pull_request
@@ -289,8 +624,15 @@ class ScriptedAgent:
             "title": f"Right-size web-server in {project}/{stack}",
             "base": "main",
         }
+        if meter is None and self.api == "current":
+            meter = self._meter(task)
         steps = self._tool_use(
-            "create_pull_request", args, f"Created pull request #{number}: {url}"
+            task,
+            "create_pull_request",
+            args,
+            f"Created pull request #{number}: {url}",
+            meter,
+            call_id=call_id,
         )
         if self.api == "current":
             changes = {"type": "change_entities", "changes": {"add": [entity], "remove": []}}
@@ -298,18 +640,60 @@ class ScriptedAgent:
         else:
             steps[-1].add_entity = entity
         text = content.pull_request_opened(number, url, project, stack)
-        steps.append(_Step(assistant_message(self.api, text, is_final=True)))
-        return steps
+        return steps + self._say(
+            task, meter, text, added=self.store.rng.randint(100, 400) if meter else 0, is_final=True
+        )
 
-    def _tool_use(self, tool: str, args: Json, output: str) -> list[_Step]:
-        call_id = new_token(self.store.rng, "call_")
-        call = tool_call(self.api, call_id, tool, args)
+    def _plan_update(
+        self, task: TaskState, call_id: str, meter: ContextMeter | None = None
+    ) -> list[_Step]:
+        project, stack = self._stack(task)
+        meter = meter or self._meter(task)
+        output = content.tool_output("pulumi_up", self.org, project, stack, 40)
+        steps = self._tool_use(
+            task, "pulumi_up", {"stack": f"{project}/{stack}"}, output, meter, call_id=call_id
+        )
+        return steps + self._say(
+            task,
+            meter,
+            content.update_done(project, stack),
+            added=self.store.rng.randint(200, 600),
+            is_final=True,
+        )
+
+    def _tool_use(
+        self,
+        task: TaskState,
+        tool: str,
+        args: Json,
+        output: str,
+        meter: ContextMeter | None,
+        *,
+        call_id: str | None = None,
+    ) -> list[_Step]:
+        call_id = call_id or new_token(self.store.rng, "call_")
         intro = f"Running `{tool}` on `{args.get('stack', args.get('repository', ''))}`."
-        return [
-            _Step(assistant_message(self.api, intro, tool_calls=[call])),
-            _Step(exec_tool_call(call_id, tool)),
-            _Step(tool_response(self.api, call_id, tool, output)),
-        ]
+        if self.api != "current" or meter is None:
+            call = tool_call(self.api, call_id, tool, args)
+            return [
+                _Step(assistant_message(self.api, intro, tool_calls=[call])),
+                _Step(exec_tool_call(call_id, tool)),
+                _Step(tool_response(self.api, call_id, tool, output)),
+            ]
+        rng = self.store.rng
+        call = tool_call(self.api, call_id, tool, args, execution_mode="cloud")
+        steps = self._say(task, meter, intro, added=rng.randint(2500, 9000), tool_calls=[call])
+        if tool.startswith("pulumi_") and not task.sent_pulumi_token:
+            task.sent_pulumi_token = True
+            steps.append(_Step(provide_pulumi_access_token(rng)))
+        steps.append(_Step(exec_tool_call(call_id, tool, execution_mode="cloud", args=args)))
+        if tool in LONG_TOOLS:
+            total = rng.randint(20, 90)
+            for done, phase in ((0, "starting"), (total // 2, "running"), (total, "finishing")):
+                metadata = {"phase": phase, "resources_done": done, "resources_total": total}
+                steps.append(_Step(exec_tool_call_progress(call_id, "running", metadata)))
+        steps.append(_Step(tool_response(self.api, call_id, tool, output)))
+        return steps
 
     @staticmethod
     def _stack(task: TaskState) -> tuple[str, str]:
@@ -326,19 +710,24 @@ class ScriptedAgent:
 
     # -- playing turns ----------------------------------------------------------------------
 
-    def _start(self, task: TaskState, steps: list[_Step]) -> None:
+    def _start(self, task: TaskState, steps: list[_Step], *, delay: float = 0.0) -> None:
         turn = Turn()
         task.turn = turn
         task.status = "running"
         self.store.cond.notify_all()
         thread = threading.Thread(
-            target=self._play, args=(task, turn, steps), name=f"neo-turn-{task.id[:8]}", daemon=True
+            target=self._play,
+            args=(task, turn, steps, delay),
+            name=f"neo-turn-{task.id[:8]}",
+            daemon=True,
         )
         thread.start()
 
-    def _play(self, task: TaskState, turn: Turn, steps: list[_Step]) -> None:
-        for step in steps:
-            if self.pace > 0 and turn.cancelled.wait(self.pace):
+    def _play(self, task: TaskState, turn: Turn, steps: list[_Step], delay: float) -> None:
+        if delay > 0 and turn.cancelled.wait(delay):
+            return
+        for i, step in enumerate(steps):
+            if self.pace > 0 and not (i == 0 and step.received) and turn.cancelled.wait(self.pace):
                 return
             with self.store.cond:
                 if task.turn is not turn or self._stop.is_set():
@@ -348,10 +737,14 @@ class ScriptedAgent:
             if task.turn is turn:
                 task.turn = None
                 task.status = "idle"
+                task.runtime_phase = "ready"
                 self.store.cond.notify_all()
 
     def _apply(self, task: TaskState, step: _Step) -> None:
-        body = {**step.body, "timestamp": rfc3339(time.time())}
+        body = {**step.body, "timestamp": step.body.get("timestamp") or rfc3339(time.time())}
+        if step.received:
+            body["timestamp"] = rfc3339(time.time())
+            task.pending_inputs = max(0, task.pending_inputs - 1)
         if body["type"] == "set_task_name":
             task.name = body["name"]
             task.named = True
@@ -364,9 +757,24 @@ class ScriptedAgent:
             task.closed_approvals[approval_id] = outcome
             if task.pending_approval == approval_id:
                 task.pending_approval = None
-        for usage in body.get("token_usage", {}).values():
-            task.tokens_used += usage.get("input_tokens", 0) + usage.get("output_tokens", 0)
+        if "token_usage" in body:
+            task.tokens_used += tokens_billed(body["token_usage"])
+        if step.context is not None:
+            task.context_used_tokens = step.context
+        if task.runtime_phase is not None:
+            task.runtime_phase = "running"
+        if step.hidden:
+            self.store.cond.notify_all()
+            return
+        actor = self.user if step.kind == "userInput" and not step.synthetic else None
+        if self.api != "current":
+            actor = None
         event = console_event(
-            self.api, step.kind, new_uuid(self.store.rng), body, synthetic=step.synthetic
+            self.api,
+            step.kind,
+            new_uuid(self.store.rng),
+            body,
+            synthetic=step.synthetic,
+            actor=actor,
         )
         self.store.append(task, event)

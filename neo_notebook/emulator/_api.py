@@ -20,6 +20,7 @@ from ._pagination import ContinuationTokens, page_size
 from ._shapes import ZERO_TIME, Json, encode, rfc3339
 from ._store import Store, TaskState
 from ._validation import (
+    SOURCES,
     cancel_request,
     create_request,
     json_object,
@@ -92,7 +93,8 @@ class NeoApi:
             org = parts[0] if parts else ""
             raise ApiError(404, f"organization {org!r} not found")
         route = parts[1:]
-        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        multi = parse_qs(split.query, keep_blank_values=True)
+        query = {k: v[0] for k, v in multi.items()}
         allowed = _allowed_methods(route)
         if not allowed:
             raise ApiError(404, f"no such route: {method} {path}")
@@ -109,7 +111,7 @@ class NeoApi:
         if len(route) == 1:
             if method == "POST":
                 return self._create(body)
-            return self._list_tasks(query)
+            return self._list_tasks(query, multi)
         task = self.store.task(route[1])
         if len(route) == 2:
             if method == "GET":
@@ -144,14 +146,15 @@ class NeoApi:
         task = self.agent.create_task(message, settings)
         return _json(201, {"taskId": task.id})
 
-    def _list_tasks(self, query: Mapping[str, str]) -> Response:
+    def _list_tasks(self, query: Mapping[str, str], multi: Mapping[str, list[str]]) -> Response:
         size = page_size(query.get("pageSize"))
-        scope = f"tasks:{self.org}"
+        listing = TaskListing.parse(query, multi, self.store.api)
+        scope = f"tasks:{self.org}:{listing.key()}"
         offset = self._tokens.offset(query.get("continuationToken"), scope)
         with self.store.cond:
-            ids = self.store.order[offset : offset + size]
-            tasks = [self.store.tasks[i].to_json(self.store.api) for i in ids]
-            more = offset + size < len(self.store.order)
+            chosen = listing.apply([self.store.tasks[i] for i in self.store.order])
+            tasks = [t.to_json(self.store.api) for t in chosen[offset : offset + size]]
+            more = offset + size < len(chosen)
         page: Json = {"tasks": tasks}
         if more:
             page["continuationToken"] = self._tokens.issue(scope, offset + size)
@@ -183,9 +186,105 @@ class NeoApi:
                 task.approval_mode = changes["approvalMode"]
             if "permissionMode" in changes:
                 task.permission_mode = changes["permissionMode"]
+            if "role" in changes:
+                task.role = changes["role"]
             if "planMode" in changes:
                 task.plan_mode = changes["planMode"]
             return _json(200, task.to_json(self.store.api))
+
+
+SORT_FIELDS = ("lastEvent", "created", "status", "name", "tokensUsed")
+SORT_DIRECTIONS = ("asc", "desc")
+STATUSES = ("running", "idle")
+TASK_TYPES = ("sync", "async")
+
+
+@dataclass(frozen=True)
+class TaskListing:
+    """The filters and order of `GET .../tasks`; an empty query parameter is not given.
+
+    `query` searches task names (any case); `status`, `taskType`, `agentDefinitionId` and
+    `policyIssueId` (a `policy_issue` entity) keep matching tasks; `excludeSources` (repeated, or
+    comma-separated) drops tasks of those sources. `sortBy` (default `lastEvent`) and
+    `sortDirection` (default `desc`) order them; ties keep the newest created first. Without any
+    sorting parameter the seed shape lists tasks newest created first, as it always did.
+    """
+
+    query: str | None = None
+    status: str | None = None
+    task_type: str | None = None
+    exclude_sources: tuple[str, ...] = ()
+    agent_definition_id: str | None = None
+    policy_issue_id: str | None = None
+    sort_by: str | None = None
+    descending: bool = True
+
+    @classmethod
+    def parse(
+        cls, query: Mapping[str, str], multi: Mapping[str, list[str]], api: str
+    ) -> TaskListing:
+        def choice(name: str, choices: tuple[str, ...]) -> str | None:
+            value = query.get(name) or None
+            if value is not None and value not in choices:
+                raise ApiError(400, f"{name} must be one of {', '.join(choices)} (got {value!r})")
+            return value
+
+        excluded = [s for raw in multi.get("excludeSources", []) for s in raw.split(",") if s]
+        for source in excluded:
+            if source not in SOURCES:
+                raise ApiError(
+                    400, f"excludeSources must be among {', '.join(SOURCES)} (got {source!r})"
+                )
+        sort_by = choice("sortBy", SORT_FIELDS)
+        direction = choice("sortDirection", SORT_DIRECTIONS)
+        if sort_by is None and (direction is not None or api == "current"):
+            sort_by = "lastEvent"
+        return cls(
+            query=query.get("query") or None,
+            status=choice("status", STATUSES),
+            task_type=choice("taskType", TASK_TYPES),
+            exclude_sources=tuple(sorted(set(excluded))),
+            agent_definition_id=query.get("agentDefinitionId") or None,
+            policy_issue_id=query.get("policyIssueId") or None,
+            sort_by=sort_by,
+            descending=direction != "asc",
+        )
+
+    def key(self) -> str:
+        """What a continuation token is bound to: the same filters and order, any page size."""
+        return encode(self.__dict__).decode()
+
+    def apply(self, tasks: list[TaskState]) -> list[TaskState]:
+        """`tasks` (newest created first) filtered and ordered."""
+        needle = self.query.casefold() if self.query else None
+        chosen = [
+            t
+            for t in tasks
+            if (needle is None or needle in t.name.casefold())
+            and (self.status is None or t.status == self.status)
+            and (self.task_type is None or t.task_type == self.task_type)
+            and t.source not in self.exclude_sources
+            and (self.agent_definition_id in (None, t.agent_definition_id))
+            and (self.policy_issue_id is None or self._has_policy_issue(t))
+        ]
+        if self.sort_by is None:
+            return chosen
+        if self.sort_by == "status":
+            # Ascending puts running before idle.
+            return sorted(chosen, key=lambda t: t.status != "running", reverse=self.descending)
+        keys = {
+            "lastEvent": lambda t: t.last_event_at or t.created_at,
+            "created": lambda t: t.created_at,
+            "name": lambda t: t.name.casefold(),
+            "tokensUsed": lambda t: t.tokens_used,
+        }
+        return sorted(chosen, key=keys[self.sort_by], reverse=self.descending)
+
+    def _has_policy_issue(self, task: TaskState) -> bool:
+        return any(
+            e.get("type") == "policy_issue" and e.get("id") == self.policy_issue_id
+            for e in task.entities
+        )
 
 
 _JSON_TYPE = {"Content-Type": "application/json"}

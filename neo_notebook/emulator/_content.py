@@ -129,3 +129,136 @@ def declined(instructions: str | None) -> str:
             f"Understood, I won't open the pull request. Next I'll do this instead: {instructions}"
         )
     return "Understood, I won't open the pull request. Nothing was changed."
+
+
+_SERVICES = ("api", "web", "worker", "scheduler", "search", "billing", "auth", "reports")
+
+
+def git_diff(project: str, stack: str, size: str = "t3.medium") -> dict[str, str]:
+    """What a change Neo proposes looks like: file -> unified diff, as an approval shows it.
+
+    Several files, one of them long (a generated sizing module of about 200 lines), so a client
+    has a realistic diff to render; `size` is the instance type the change moves to.
+    """
+    index = (
+        "--- a/index.ts\n"
+        "+++ b/index.ts\n"
+        "@@ -11,9 +11,9 @@ const config = new pulumi.Config();\n"
+        ' const vpc = new awsx.ec2.Vpc("main", { numberOfAvailabilityZones: 2 });\n'
+        " \n"
+        ' const server = new aws.ec2.Instance("web-server", {\n'
+        '-    instanceType: "t3.large",\n'
+        f'+    instanceType: "{size}",\n'
+        "     ami: ami.id,\n"
+        "     subnetId: vpc.privateSubnetIds[0],\n"
+        f'     tags: {{ Name: "web-server", Stack: "{stack}" }},\n'
+        '@@ -31,6 +31,7 @@ const bucket = new aws.s3.BucketV2("assets");\n'
+        ' const logs = new aws.s3.BucketV2("access-logs", {\n'
+        "     forceDestroy: false,\n"
+        "+    tags: sizing.tags,\n"
+        " });\n"
+        " \n"
+        " export const url = pulumi.interpolate`http://${server.publicDns}`;\n"
+    )
+    config = (
+        f"--- a/Pulumi.{stack}.yaml\n"
+        f"+++ b/Pulumi.{stack}.yaml\n"
+        "@@ -1,4 +1,5 @@\n"
+        " config:\n"
+        "   aws:region: us-west-2\n"
+        f"   {project}:replicas: 2\n"
+        f"+  {project}:instanceType: {size}\n"
+        f"   {project}:environment: {stack}\n"
+    )
+    lines = [
+        "/** Instance sizes per service, generated from last month's utilization. */",
+        'import * as pulumi from "@pulumi/pulumi";',
+        "",
+        "export interface Sizing {",
+        "    instanceType: string;",
+        "    minSize: number;",
+        "    maxSize: number;",
+        "    cpuTarget: number;",
+        "}",
+        "",
+        "export const sizing: Record<string, Sizing> = {",
+    ]
+    for i, service in enumerate(_SERVICES * 3):
+        name = service if i < len(_SERVICES) else f"{service}-{i // len(_SERVICES)}"
+        lines += [
+            f'    "{name}": {{',
+            f'        instanceType: "{size}",',
+            f"        minSize: {1 + i % 3},",
+            f"        maxSize: {3 + i % 5},",
+            f"        cpuTarget: {55 + 5 * (i % 4)},",
+            "    },",
+        ]
+    lines += [
+        "};",
+        "",
+        "export const tags = {",
+        f'    Project: "{project}",',
+        f'    Stack: "{stack}",',
+        '    CostCenter: "platform",',
+        '    ManagedBy: "pulumi",',
+        "};",
+        "",
+        "export function sizeOf(service: string): Sizing {",
+        "    const found = sizing[service];",
+        "    if (!found) {",
+        "        throw new pulumi.RunError(`no sizing for service ${service}`);",
+        "    }",
+        "    return found;",
+        "}",
+    ]
+    while len(lines) < 200:
+        lines.append(f"// utilization sample {len(lines)}: p95 cpu {30 + len(lines) % 40}%")
+    long = "--- /dev/null\n+++ b/sizing.ts\n" + f"@@ -0,0 +1,{len(lines)} @@\n"
+    long += "".join(f"+{line}\n" for line in lines)
+    return {"index.ts": index, f"Pulumi.{stack}.yaml": config, "sizing.ts": long}
+
+
+def plan_description(project: str, stack: str, message: str) -> str:
+    """The plan a `plan_exit` approval asks the user to accept, in markdown."""
+    return (
+        f"## Plan for `{project}/{stack}`\n\n"
+        f"> {message.strip().splitlines()[0] if message.strip() else 'the task'}\n\n"
+        "1. **Inspect** the stack's resources and last update\n"
+        "2. **Preview** the stack to see pending changes and drift\n"
+        "3. **Change** the program: right-size `web-server`, tag every resource\n"
+        "4. **Open a pull request** with the change and the preview attached\n\n"
+        "Nothing is deployed: `pulumi up` runs only after the PR is merged.\n\n"
+        "| Step | Tool | Writes? |\n"
+        "|---|---|---|\n"
+        "| 1 | `get_stack_resources` | no |\n"
+        "| 2 | `pulumi_preview` | no |\n"
+        "| 4 | `create_pull_request` | yes |"
+    )
+
+
+def plan_ready(project: str, stack: str) -> str:
+    """The message that presents the plan in plan mode."""
+    return (
+        f"I've drafted a plan for `{project}/{stack}` (below, in the approval). I'm in plan mode, "
+        "so I won't run anything until you approve it."
+    )
+
+
+def context_summary(project: str, stack: str, turns: int) -> str:
+    """The summary a context compression keeps of the older turns."""
+    return (
+        f"Summary of {turns} earlier turns: the user works on `{project}/{stack}`. Neo previewed "
+        "the stack (2 pending changes: `web-server` instance type, new `access-logs` bucket), "
+        "listed its resources and proposed right-sizing `web-server`. Open items: the user's "
+        "latest question and any pending approval."
+    )
+
+
+def update_description(project: str, stack: str) -> str:
+    """What a `pulumi up` approval asks for."""
+    return f"Run `pulumi up` on `{project}/{stack}` (1 to update, 1 to create)"
+
+
+def update_done(project: str, stack: str) -> str:
+    """The final message after `pulumi up`."""
+    return f"`pulumi up` on `{project}/{stack}` succeeded: 1 resource updated, 1 created."

@@ -83,6 +83,11 @@ class NeoEmulator:
     - `seed` (0): fixes every id, name, PR number and history event.
     - `heartbeat` (1.0) and `stream_timeout` (300.0): seconds between the event stream's
       heartbeat comments, and the longest a stream stays open.
+    - `confirmation_delay` (0.0): seconds between accepting a `user_confirmation` (the POST
+      answers 202 at once) and its event landing in the task, as the live service records it
+      asynchronously; meanwhile the task is `running` and its `pendingInputCount` counts it.
+    - `echo_confirmations` (True): False accepts and acts on a user's `user_confirmation` but
+      never lists it among the task's events (auto-approvals are still listed).
 
     >>> import requests
     >>> with NeoEmulator(org="acme") as emu:
@@ -110,11 +115,15 @@ class NeoEmulator:
         seed: int = 0,
         heartbeat: float = 1.0,
         stream_timeout: float = 300.0,
+        confirmation_delay: float = 0.0,
+        echo_confirmations: bool = True,
     ) -> None:
         if api not in ("seed", "current"):
             raise ValueError(f"api must be 'seed' or 'current', not {api!r}")
         if history < 0 or (events_per_task is not None and events_per_task < 1):
             raise ValueError("history must be >= 0 and events_per_task >= 1")
+        if confirmation_delay < 0:
+            raise ValueError("confirmation_delay must not be negative")
         self.org = org
         self.token = token or f"pul-{secrets.token_hex(20)}"
         self.readonly_token = f"pul-{secrets.token_hex(20)}"
@@ -125,7 +134,15 @@ class NeoEmulator:
         self._injector = FaultInjector(faults or Faults())
         self._stopping = threading.Event()
         self._store = Store(api=api, rng=random.Random(f"neo-emulator:{seed}"))
-        self._agent = ScriptedAgent(self._store, org=org, pace=pace, stop=self._stopping, user=USER)
+        self._agent = ScriptedAgent(
+            self._store,
+            org=org,
+            pace=pace,
+            stop=self._stopping,
+            user=USER,
+            confirmation_delay=confirmation_delay,
+            echo_confirmations=echo_confirmations,
+        )
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         if history:

@@ -11,11 +11,22 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ._errors import ApiError
-from ._shapes import ZERO_TIME, ApiShape, Json, encode, new_uuid
+from ._shapes import (
+    COMPACTION_THRESHOLD_PERCENT,
+    CONTEXT_WINDOW,
+    ZERO_TIME,
+    ApiShape,
+    Json,
+    encode,
+    new_uuid,
+    rfc3339,
+)
+from ._validation import ROLES as ROLE_NAMES
 
 
 class PostedEvent(NamedTuple):
@@ -50,6 +61,24 @@ class TaskState:
     extra: Json = field(default_factory=dict)
     """Create-request fields the emulator does not interpret, returned as they came."""
     tokens_used: int = 0
+    task_type: str = "sync"
+    async_trigger_type: str | None = None
+    role: str | None = None
+    runtime_phase: str | None = "booting"
+    """`booting` until the first event, `running` during a turn, `ready` after; None (null) once
+    the idle runtime was torn down (seeded history)."""
+    last_event_at: str = ""
+    """Timestamp of the newest event: `sortBy=lastEvent` and an idle task's `lastHeartbeat`."""
+    context_used_tokens: int = 0
+    context_window_tokens: int = CONTEXT_WINDOW
+    context_threshold_percent: int = COMPACTION_THRESHOLD_PERCENT
+    tool_execution_mode: str = "cloud"
+    source: str = "api"
+    source_automation_id: str | None = None
+    agent_definition_id: str | None = None
+    vcs_provider: str | None = "github"
+    pending_inputs: int = 0
+    """Accepted user events the agent has not recorded yet (`confirmation_delay`)."""
     named: bool = False
     events: list[bytes] = field(default_factory=list)
     event_ids: list[str] = field(default_factory=list)
@@ -59,6 +88,19 @@ class TaskState:
     closed_approvals: dict[str, str] = field(default_factory=dict)
     """Approval id -> `approved`, `declined` or `superseded`."""
     turn: Turn | None = None
+    approval_actions: dict[str, Json] = field(default_factory=dict)
+    """Approval id -> what the agent does once it is approved (open a PR, run an update...)."""
+    last_git_diff: dict[str, str] | None = None
+    """The diff of the task's previous approval: the next one's `last_approval_diff`."""
+    sent_pulumi_token: bool = False
+    cli_calls: dict[str, str] = field(default_factory=dict)
+    """Tool calls (id -> name) handed to a CLI executor and not yet reported by a tool_result."""
+    cli_resume: Json | None = None
+    """The message (and its magic words) whose turn resumes once the CLI calls are reported."""
+
+    def compaction_threshold(self) -> int:
+        """Context tokens past which the agent compresses its context."""
+        return self.context_window_tokens * self.context_threshold_percent // 100
 
     def to_json(self, api: ApiShape) -> Json:
         """The task as operations 2 and 3 return it."""
@@ -75,8 +117,25 @@ class TaskState:
             "planMode": self.plan_mode,
         }
         if api == "current":
+            running = self.status == "running"
             task.update(
-                taskType="sync", tokensUsed=self.tokens_used, permissionMode=self.permission_mode
+                taskType=self.task_type,
+                asyncTriggerType=self.async_trigger_type,
+                permissionMode=self.permission_mode,
+                role=self.role,
+                roleName=ROLE_NAMES.get(self.role) if self.role else None,
+                runtimePhase=self.runtime_phase,
+                lastHeartbeat=rfc3339(time.time()) if running else self.last_event_at or None,
+                contextUsedTokens=self.context_used_tokens,
+                contextWindowTokens=self.context_window_tokens,
+                contextCompactionThresholdPercent=self.context_threshold_percent,
+                tokensUsed=self.tokens_used,
+                toolExecutionMode=self.tool_execution_mode,
+                source=self.source,
+                sourceAutomationID=self.source_automation_id,
+                agentDefinitionId=self.agent_definition_id,
+                pendingInputCount=self.pending_inputs,
+                vcsProvider=self.vcs_provider,
             )
         for key, value in self.extra.items():
             task.setdefault(key, value)
@@ -145,6 +204,9 @@ class Store:
                 event = {**event, "id": new_uuid(self.rng)}
             task.events.append(encode(event))
             task.event_ids.append(str(event["id"]))
+            body = event.get("eventBody")
+            stamp = body.get("timestamp") if isinstance(body, dict) else None
+            task.last_event_at = stamp if isinstance(stamp, str) else rfc3339(time.time())
             if task.id_index is not None:
                 task.id_index[str(event["id"])] = len(task.events) - 1
             self.cond.notify_all()

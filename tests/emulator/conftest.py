@@ -32,6 +32,12 @@ class Http:
     def close(self) -> None:
         self.session.close()
 
+    def emu_user(self) -> dict[str, Any]:
+        """Who the emulator's token belongs to: the `actor` of the user's input."""
+        from neo_notebook.emulator._emulator import USER
+
+        return dict(USER)
+
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT)
         url = path if path.startswith("http") else f"{self.base}/{path.lstrip('/')}"

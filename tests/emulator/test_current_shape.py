@@ -15,9 +15,15 @@ def test_question_turn_in_the_current_shape(chttp: Http) -> None:
     assert [m["is_final"] for m in messages] == [False, False, True]
     assert all("token_usage" in m for m in messages)
     (call,) = messages[1]["tool_calls"]
-    assert call == {"id": call["id"], "name": "pulumi_preview", "args": {"stack": "platform/dev"}}
+    assert call == {
+        "id": call["id"],
+        "name": "pulumi_preview",
+        "args": {"stack": "platform/dev"},
+        "execution_mode": "cloud",
+    }
     response = events[-2]["eventBody"]
     assert response["type"] == "tool_response" and isinstance(response["content"], dict)
+    assert response["is_error"] is False
     task = chttp.task(task_id)
     assert task["taskType"] == "sync" and task["tokensUsed"] > 0
     assert task["permissionMode"] == "default"
@@ -27,10 +33,12 @@ def test_approval_is_its_own_event_and_ok_is_required(current: NeoEmulator, chtt
     repo = {"type": "repository", "name": "web", "org": "acme", "forge": "gitlab"}
     task_id = chttp.create(CHANGE, message={"entity_diff": {"add": [repo]}})
     bodies = chttp.bodies(task_id)
-    request, waiting = bodies[-2], bodies[-1]
+    request, waiting, marker = bodies[-3:]
     assert request["type"] == "user_approval_request"
     assert request["id"].startswith("req_")
-    assert request["approval_type"] == "general" and request["source"] == "agent"
+    assert request["approval_type"] == "tool_permission" and request["source"] == "agent"
+    assert request["sensitivity"] == "regular" and request["buttons"] == ["Approve", "Reject"]
+    assert marker == {"type": "awaiting_approvals", "timestamp": marker["timestamp"]}
     assert "pull request" in request["message"]
     assert waiting["type"] == "assistant_message" and waiting["is_final"] is True
     assert not any(
@@ -66,5 +74,5 @@ def test_cancel_reports_whether_an_operation_was_running(current: NeoEmulator, c
 
 def test_malformed_approval_in_the_current_shape(chttp: Http) -> None:
     task_id = chttp.create("Create a malformed pull request")
-    request = chttp.bodies(task_id)[-2]
+    request = chttp.bodies(task_id)[-3]
     assert request["type"] == "user_approval_request" and "message" not in request

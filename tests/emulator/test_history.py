@@ -126,7 +126,75 @@ def test_current_shape_history() -> None:
     assert all("function" not in c for b in bodies for c in b.get("tool_calls", []))
     prs = [x for t in tasks.values() for x in t["task"]["entities"] if x["type"] == "pull_request"]
     assert prs and all("repo" in pr for pr in prs)
-    assert all(e["isSynthetic"] is False for t in tasks.values() for e in t["events"])
+    for t in tasks.values():
+        for e in t["events"]:
+            # Only the service's own inputs are synthetic: auto-approvals and automations
+            # (in balanced mode a sensitive request still waits for a person).
+            mode = t["task"]["approvalMode"]
+            confirmation = e["eventBody"]["type"] == "user_confirmation"
+            if e["type"] == "triggerUserInput" or (confirmation and mode == "auto"):
+                assert e["isSynthetic"] is True
+            elif not (confirmation and mode == "balanced"):
+                assert e["isSynthetic"] is False
+
+
+def test_current_history_has_triggers_cli_tasks_and_variety() -> None:
+    tasks = snapshot(history=60, seed=5, api="current")
+    listed = [t["task"] for t in tasks.values()]
+    assert {t["source"] for t in listed} >= {"console", "api", "cli", "schedule", "github"}
+    assert {t["approvalMode"] for t in listed} == {"manual", "balanced", "auto"}
+    assert len({t["tokensUsed"] for t in listed}) == len(listed)
+    assert all(t["runtimePhase"] is None and t["status"] == "idle" for t in listed)
+    triggers = [e for t in tasks.values() for e in t["events"] if e["type"] == "triggerUserInput"]
+    assert {e["triggerEvents"][0]["provider"] for e in triggers} == {"github", "schedule"}
+    for event in triggers:
+        (trigger,) = event["triggerEvents"]
+        assert {"id", "provider", "receivedAt", "payload", "title", "eventType"} <= set(trigger)
+        assert isinstance(json.loads(trigger["payload"]), dict)
+        if trigger["provider"] == "github":
+            assert trigger["badgeTone"] == "danger" and trigger["sourceUrl"].startswith("https")
+            assert all({"label", "value"} <= set(d) for d in trigger["details"])
+            assert isinstance(trigger["omittedItemCount"], int)
+        else:
+            assert event["triggerInstructions"] == event["eventBody"]["content"]
+    by_trigger = {e["triggerEvents"][0]["provider"] for e in triggers}
+    assert by_trigger
+    for t in tasks.values():
+        kinds = {e["type"] for e in t["events"]}
+        if "triggerUserInput" in kinds:
+            assert t["task"]["taskType"] == "async"
+            assert t["task"]["asyncTriggerType"] in ("external_signal", "scheduled")
+            assert t["task"]["sourceAutomationID"]
+    cli = [t for t in tasks.values() if t["task"]["toolExecutionMode"] == "cli"]
+    assert cli
+    events = cli[0]["events"]
+    results = [e for e in events if e["eventBody"]["type"] == "tool_result"]
+    assert results
+    call_id = results[0]["eventBody"]["tool_results"][0]["tool_call_id"]
+    trail = [
+        (e["type"], e["eventBody"]["type"])
+        for e in events
+        if call_id
+        in (
+            e["eventBody"].get("tool_call_id"),
+            *(c["id"] for c in e["eventBody"].get("tool_calls", [])),
+            *(r["tool_call_id"] for r in e["eventBody"].get("tool_results", [])),
+        )
+    ]
+    assert trail == [
+        ("agentResponse", "assistant_message"),
+        ("agentResponse", "exec_tool_call"),
+        ("userInput", "exec_tool_call"),
+        ("userInput", "tool_result"),
+        ("agentResponse", "tool_response"),
+    ]
+    agent_call = next(e for e in events if e["eventBody"].get("tool_call_id") == call_id)
+    assert agent_call["eventBody"]["execution_mode"] == "cli"
+    bodies = [e["eventBody"] for t in tasks.values() for e in t["events"]]
+    compressed = [b for b in bodies if b.get("status") == "compressed"]
+    assert compressed and all(b["context_summary"] and b["tail_length"] > 0 for b in compressed)
+    assert any("last_approval_diff" in b.get("context", {}) for b in bodies)
+    assert snapshot(history=60, seed=5, api="current") == tasks  # deterministic under a seed
 
 
 def test_exact_sizes_build_fast_and_serve_fast() -> None:
