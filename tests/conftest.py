@@ -49,3 +49,13 @@ def client(emulator: NeoEmulator) -> Iterator[NeoClient]:
         emulator.org, token=emulator.token, base_url=emulator.url, timeout=10, max_retries=5
     ) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def seeded_current() -> Iterator[tuple[NeoEmulator, NeoClient]]:
+    """An emulator speaking today's API, with a history that holds every kind of event."""
+    with (
+        NeoEmulator(org="acme", api="current", history=24, seed=11) as emu,
+        NeoClient(emu.org, token=emu.token, base_url=emu.url, timeout=10) as client,
+    ):
+        yield emu, client

@@ -437,3 +437,94 @@ def test_tail_returns_only_new_events(client: NeoClient, emulator: NeoEmulator) 
     )
     (late,) = tail.poll()
     assert late.content == "late" and tail.count == len(first) + 1
+
+
+# -- today's API: options, filters, task fields, one answer per request ------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "names"),
+    [
+        (lambda c: c.list_tasks(status="done"), "running, idle"),
+        (lambda c: c.list_tasks(sort_by="age"), "lastEvent, created, status, name, tokensUsed"),
+        (lambda c: c.list_tasks(sort_direction="up"), "asc, desc"),
+        (lambda c: c.list_tasks(task_type="batch"), "sync, async"),
+        (lambda c: c.list_tasks(exclude_sources=["email"]), "api, console, cli, slack"),
+        (lambda c: c.create_task("hi", approval_mode="review"), "manual, balanced, auto"),
+        (lambda c: c.create_task("hi", permission_mode="ro"), "default, read-only"),
+        (lambda c: c.create_task("hi", tool_execution_mode="local"), "cloud, cli, worker"),
+        (lambda c: c.update_task("t", approval_mode="yolo"), "manual, balanced, auto"),
+        (lambda c: c.create_task("hi", plan_mode="yes"), "True or False"),
+        (lambda c: c.create_task("hi", cli_integrations=[{"name": "aws"}]), "catalogId"),
+    ],
+)
+def test_a_bad_option_is_a_value_error_naming_the_choices_and_nothing_is_sent(
+    client: NeoClient, emulator: NeoEmulator, call: object, names: str
+) -> None:
+    before = emulator.stats.requests
+    with pytest.raises(ValueError, match=names):
+        call(client)  # type: ignore[operator]
+    assert emulator.stats.requests == before
+
+
+def test_list_filters_and_task_fields_of_todays_api() -> None:
+    with NeoEmulator(api="current", history=30, seed=4) as emu, other_client(emu) as client:
+        every = list(client.list_tasks(page_size=7))
+        assert len(every) == 30
+        sources = {t.source for t in every}
+        assert {"schedule", "console"} <= sources
+        scheduled = [t for t in every if t.source == "schedule"]
+        assert all(t.task_type == "async" and t.trigger_type == "scheduled" for t in scheduled)
+        kept = list(client.list_tasks(exclude_sources=["schedule", "github"]))
+        assert kept and not {t.source for t in kept} & {"schedule", "github"}
+        assert len(kept) == len([t for t in every if t.source not in ("schedule", "github")])
+        by_tokens = list(client.list_tasks(sort_by="tokens_used", sort_direction="desc"))
+        tokens = [t.tokens_used or 0 for t in by_tokens]
+        assert tokens == sorted(tokens, reverse=True)
+        asynchronous = list(client.list_tasks(task_type="async"))
+        assert asynchronous and all(t.task_type == "async" for t in asynchronous)
+        frame = client.tasks_frame(task_type="async")
+        assert set(frame.task_id) == {t.id for t in asynchronous}
+        task = client.create_task(
+            QUESTION,
+            approval_mode="balanced",
+            plan_mode=False,
+            permission_mode="read-only",
+            tool_execution_mode="cloud",
+            enabled_integrations=[],
+        )
+        assert task.approval_mode == "balanced" and task.permission_mode == "read-only"
+        assert task.context_window_tokens and task.tool_execution_mode == "cloud"
+        assert task.raw.get("enabledIntegrations") == []
+        emu.agent_done(task.id)
+        changed = client.update_task(task.id, approval_mode="auto", permission_mode="default")
+        assert (changed.approval_mode, changed.permission_mode) == ("auto", "default")
+        assert client.console_url(task.id) is None  # the emulator has no console
+
+
+def test_console_url_follows_the_api_host() -> None:
+    client = NeoClient("acme", token="t", base_url="https://api.pulumi.com")
+    assert client.console_url("t 1") == "https://app.pulumi.com/acme/neo/tasks/t%201"
+    assert NeoClient("acme", token="t", base_url="https://pulumi.corp").console_url("x") is None
+
+
+@pytest.mark.parametrize("echo", [True, False], ids=["echo-lags", "never-echoed"])
+def test_an_answer_is_sent_once_whatever_the_server_shows(echo: bool) -> None:
+    with (
+        NeoEmulator(api="current", seed=8, confirmation_delay=2.0, echo_confirmations=echo) as emu,
+        other_client(emu) as client,
+    ):
+        task = client.create_task(CHANGE)
+        assert emu.agent_done(task.id)
+        approved = client.approve(task.id)
+        for again in (
+            lambda: client.approve(task.id),
+            lambda: client.approve(task.id, approved),
+            lambda: client.decline(task.id, approved, instructions="no"),
+        ):
+            with pytest.raises(ApprovalError, match="already approved from this notebook"):
+                again()
+        assert client.pending_approval(task.id) is None
+        assert set(client.answers(task.id)) == {approved}
+        confirmations = [b for _, b in emu.posted if b["type"] == "user_confirmation"]
+        assert len(confirmations) == 1
