@@ -76,6 +76,70 @@ def test_magic_conversation_approve_and_pull_request(
     assert "Opened pull request #" in html and browser_emulator.token not in html
 
 
+def todays_kinds(n: int, payload: str, call: str) -> list[dict[str, Any]]:
+    """Events of today's API with ``payload`` in every field a person sees."""
+    diff = f"@@ -1,2 +1,2 @@ {payload}\n-{payload}\n+{payload}\n {payload}"
+    return [
+        {
+            "type": "agentResponse",
+            "eventBody": {
+                "type": "exec_tool_call_progress",
+                "tool_call_id": call,
+                "status": payload,
+                "metadata": {"message": payload},
+            },
+        },
+        {
+            "type": "agentResponse",
+            "eventBody": {
+                "type": "user_approval_request",
+                "id": f"req_today_{n}",
+                "message": payload,
+                "buttons": [payload, payload],
+                "source": "agent",
+                "approval_type": "tool_permission",
+                "sensitivity": "sensitive",
+                "context": {
+                    "tool_call_id": call,
+                    "tool_name": payload,
+                    "plan_description": payload,
+                    "git_diff": {payload: diff, f"{n}.ts": diff * 30},
+                    "last_approval_diff": {payload: diff},
+                },
+            },
+        },
+        {
+            "type": "triggerUserInput",
+            "eventBody": {"type": "user_message", "content": payload},
+            "triggerEvents": [
+                {
+                    "id": f"tr_{n}",
+                    "provider": payload,
+                    "receivedAt": "2026-12-01T10:00:00Z",
+                    "payload": payload,
+                    "title": payload,
+                    "eventType": payload,
+                    "reference": payload,
+                    "badgeLabel": payload,
+                    "badgeTone": payload,
+                    "sourceUrl": "javascript:window.__xss=1" if n % 2 else payload,
+                    "details": [{"label": payload, "value": payload, "kind": payload}],
+                }
+            ],
+            "triggerInstructions": payload,
+        },
+        {
+            "type": "agentResponse",
+            "eventBody": {
+                "type": "context_compression_event",
+                "status": "compressed",
+                "message": payload,
+                "context_summary": payload,
+            },
+        },
+    ]
+
+
 def nbconvert_html(notebook: dict[str, Any]) -> str:
     return subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--stdin", "--to", "html", "--stdout"],
@@ -202,6 +266,8 @@ def test_agent_payloads_run_no_script(
             task.id,
             {"type": "agentResponse", "eventBody": {"type": f"unknown_{n}", "detail": payload}},
         )
+        for event in todays_kinds(n, payload, call):
+            browser_emulator.inject_event(task.id, event)
     page.add_init_script("window.__xss = 0")
     write_notebook(
         lab["root"],
@@ -216,13 +282,22 @@ def test_agent_payloads_run_no_script(
     )
     while page.locator('[data-testid="neo-earlier"]').is_visible():
         page.locator('[data-testid="neo-earlier"]').click()
-    for row in page.locator(
-        '[data-testid="neo-tool"] summary, [data-testid="neo-unknown"] summary'
-    ).all():
-        row.click()
+    # Every fold open (tool results, unknown JSON, long diffs, summaries), nested ones too:
+    # a fold builds its content when it opens.
+    for _ in range(3):
+        page.evaluate(
+            "() => document.querySelectorAll('.neo-chat details:not([open])')"
+            ".forEach((d) => { d.open = true; })"
+        )
+        page.wait_for_timeout(300)
+    assert page.locator(".neo-chat details:not([open])").count() == 0
     page.wait_for_timeout(1000)
     assert page.evaluate("window.__xss") == 0
     assert page.dialogs == []
+    assert page.locator('.neo-chat [data-testid="neo-trigger"]').count() > 0
+    assert page.locator('.neo-chat [data-testid="neo-diff-file"]').count() > 0
+    links = page.eval_on_selector_all(".neo-chat a[href]", "(as) => as.map((a) => a.href)")
+    assert links and all(link.startswith(("https:", "http:")) for link in links)
     assert (
         page.locator(
             ".neo-chat script, .neo-chat iframe, .neo-chat object, .neo-chat embed, "
