@@ -122,7 +122,9 @@ def todays_kinds(n: int, payload: str, call: str) -> list[dict[str, Any]]:
                     "reference": payload,
                     "badgeLabel": payload,
                     "badgeTone": payload,
-                    "sourceUrl": "javascript:window.__xss=1" if n % 2 else payload,
+                    "sourceUrl": "javascript:window.__xss=1"
+                    if n % 2
+                    else f"https://example.com/{n}",
                     "details": [{"label": payload, "value": payload, "kind": payload}],
                 }
             ],
