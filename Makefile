@@ -47,6 +47,7 @@ chromium:
 lint: install
 	$(BIN)/ruff check neo_notebook tests benchmarks
 	$(BIN)/ruff format --check neo_notebook tests benchmarks
+	cd js && npm run lint
 
 typecheck: install
 	$(BIN)/mypy

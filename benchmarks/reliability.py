@@ -95,7 +95,7 @@ class Panel:
         self.lock = threading.Lock()
         self.chat._post = self._receive  # type: ignore[method-assign]
         self.raised: list[BaseException] = []
-        for name in ("_send_message", "approve"):
+        for name in ("send_message", "approve"):
             setattr(self.chat, name, self._spy(getattr(self.chat, name)))
 
     def _receive(self, message: dict[str, Any]) -> None:

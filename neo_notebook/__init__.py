@@ -40,7 +40,18 @@ from ._errors import (
     RateLimitError,
     ServerError,
 )
-from ._models import ApprovalRequest, Event, Task, ToolCall, approval_requests
+from ._events import (
+    Answer,
+    ApprovalRequest,
+    Event,
+    EventLog,
+    FileDiff,
+    TokenUsage,
+    ToolRun,
+    TriggerEvent,
+    approval_requests,
+)
+from ._models import Task, ToolCall
 from ._tail import EventTail
 
 if TYPE_CHECKING:
@@ -49,6 +60,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Answer",
     "ApprovalError",
     "ApprovalRequest",
     "AuthenticationError",
@@ -57,7 +69,9 @@ __all__ = [
     "ConflictError",
     "Entity",
     "Event",
+    "EventLog",
     "EventTail",
+    "FileDiff",
     "NeoAPIError",
     "NeoChat",
     "NeoClient",
@@ -73,7 +87,10 @@ __all__ = [
     "ServerError",
     "Stack",
     "Task",
+    "TokenUsage",
     "ToolCall",
+    "ToolRun",
+    "TriggerEvent",
     "UnknownEntity",
     "approval_requests",
     "events_frame",

@@ -154,8 +154,7 @@ class NotFoundError(NeoAPIError):
 
 class ConflictError(NeoAPIError):
     hint = (
-        "Neo is still working on the previous request: wait until it is idle "
-        "(%%neo --wait, or watch the chat panel) or cancel the task"
+        "Neo is still working on the previous request: wait until its turn ends, or cancel the task"
     )
 
 

@@ -1,4 +1,4 @@
-"""Server-sent events, the framing of Neo's live event stream.
+"""Neo's live event stream: server-sent events, and the task events they carry.
 
 Frames are ``id: <event id>`` and ``data: <JSON>`` lines ended by a blank line; lines that
 start with ``:`` are heartbeats. Several ``data:`` lines join with newlines, and ``\\r\\n``
@@ -7,9 +7,19 @@ line ends are accepted (the WHATWG rules, which Pulumi's SDK follows too).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
 
-__all__ = ["iter_sse"]
+import requests
+
+from ._errors import NeoConnectionError
+from ._events import Event
+from ._transport import Transport
+
+__all__ = ["iter_sse", "stream_events"]
+
+log = logging.getLogger("neo_notebook")
 
 
 def iter_sse(lines: Iterable[str | bytes]) -> Iterator[tuple[str | None, str]]:
@@ -38,3 +48,39 @@ def iter_sse(lines: Iterable[str | bytes]) -> Iterator[tuple[str | None, str]]:
             event_id = value
     if data:
         yield event_id, "\n".join(data)
+
+
+def stream_events(
+    transport: Transport, task_id: str, *, last_event_id: str | None = None
+) -> Iterator[Event]:
+    """A task's live events (``events/stream``), read as :class:`Event` records.
+
+    The request is made at the call, so a server without a stream raises ``NotFoundError``
+    there; the events come as the server sends them until it closes the stream.
+    """
+    headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+    if last_event_id:  # an empty Last-Event-ID is rejected by some proxies
+        headers["Last-Event-ID"] = last_event_id
+    path = transport.path("tasks", task_id, "events", "stream")
+    response = transport.request("GET", path, headers=headers, stream=True)
+
+    def generate() -> Iterator[Event]:
+        with response:
+            try:
+                # Bytes: event streams are UTF-8 whatever the headers say (requests would
+                # decode text/event-stream as ISO-8859-1).
+                for _, data in iter_sse(response.iter_lines()):
+                    try:
+                        raw = json.loads(data)
+                    except ValueError:
+                        log.debug("skipping a stream frame that is not JSON")
+                        continue
+                    if isinstance(raw, Mapping):
+                        yield Event.from_json(raw, task_id)
+            except requests.RequestException as exc:
+                raise NeoConnectionError(
+                    f"The event stream of task {task_id} broke ({type(exc).__name__}); "
+                    "reconnect to resume from the last event."
+                ) from exc
+
+    return generate()

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator
-from typing import TYPE_CHECKING
 
-from ._models import Event
-
-if TYPE_CHECKING:
-    from ._client import NeoClient
+from ._events import Event
+from ._stream import stream_events
+from ._transport import MAX_PAGE_SIZE, Transport
 
 __all__ = ["EventTail"]
 
@@ -33,8 +31,10 @@ class EventTail:
         tail.poll()   # only what arrived since
     """
 
-    def __init__(self, client: NeoClient, task_id: str, *, page_size: int = 1000) -> None:
-        self.client = client
+    def __init__(
+        self, transport: Transport, task_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> None:
+        self.transport = transport
         self.task_id = task_id
         self.page_size = page_size
         self._resume: str | None = None
@@ -50,12 +50,12 @@ class EventTail:
             new: list[Event] = []
             seen: set[str] = set()
             resume = self._resume
-            path = self.client._path("tasks", self.task_id, "events")
+            path = self.transport.path("tasks", self.task_id, "events")
             # Nothing is marked seen until every page arrived: a poll that fails part way
             # leaves the tail as it was, and the next poll reads those events again.
-            for items, used, nxt in self.client._pages(path, "events", self.page_size, resume):
+            for items, used, nxt in self.transport.pages(path, "events", self.page_size, resume):
                 for item in items:
-                    event = Event.from_json(item)
+                    event = Event.from_json(item, self.task_id)
                     if event.id and (event.id in self._seen or event.id in seen):
                         continue
                     if event.id:
@@ -75,7 +75,7 @@ class EventTail:
     def follow(self) -> Generator[Event, None, None]:
         """New events from the server's live stream, from after the last one seen, until the
         server closes it. Raises ``NotFoundError`` when the server has no stream."""
-        for event in self.client.stream(self.task_id, last_event_id=self._last_id):
+        for event in stream_events(self.transport, self.task_id, last_event_id=self._last_id):
             with self._lock:
                 if event.id and event.id in self._seen:
                     continue

@@ -10,12 +10,12 @@ survives.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import nh3
 from markdown_it import MarkdownIt
 
-from ._models import ApprovalState, Event
+from ._events import APPROVAL_TOOL, ApprovalRequest, Event, EventLog, FileDiff
 
 __all__ = ["transcript_html", "transcript_markdown"]
 
@@ -66,57 +66,135 @@ def _clip(text: str, limit: int = _RESULT_PREVIEW) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _fence(text: str) -> str:
+def _fence(text: str, language: str = "") -> str:
     # A fence longer than any backtick run inside, so agent text cannot close it early.
     longest = max((len(run) for run in re.findall("`+", text)), default=0)
     ticks = "`" * max(3, longest + 3)
-    return f"{ticks}\n{text}\n{ticks}"
+    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
 
 
-def transcript_markdown(
-    events: Sequence[Event],
-    *,
-    title: str = "",
-    approvals: Mapping[str, ApprovalState] | None = None,
-) -> str:
-    """The conversation as Markdown: messages in full, tools and approvals in one line each."""
-    approvals = approvals or {}
+def _diff(diffs: Sequence[FileDiff], heading: str) -> list[str]:
+    if not diffs:
+        return []
+    lines = [heading, ""]
+    for diff in diffs:
+        lines += [
+            f"`{diff.file}` (+{diff.added} -{diff.removed})",
+            "",
+            _fence(diff.patch, "diff"),
+            "",
+        ]
+    return lines
+
+
+def _approval(request: ApprovalRequest) -> list[str]:
+    kind = {"plan_exit": "a plan", "tool_permission": f"tool `{request.tool_name or '?'}`"}
+    what = kind.get(request.approval_type or "", "")
+    mark = " **(sensitive)**" if request.sensitive else ""
+    lines = [
+        _quote(
+            f"**Approval requested**{' for ' + what if what else ''}{mark} ({request.state}): "
+            f"{request.description}"
+        ),
+        "",
+    ]
+    if request.plan:
+        lines += ["**Plan:**", "", request.plan, ""]
+    lines += _diff(request.diff, "**Changes:**")
+    lines += _diff(request.last_approval_diff, "**Changed since the last approval:**")
+    return lines
+
+
+def _trigger(event: Event) -> list[str]:
+    lines: list[str] = []
+    for trigger in event.triggers:
+        title = trigger.title or trigger.event_type or "an automation"
+        source = f" ({trigger.provider})" if trigger.provider else ""
+        lines += [f"**Started by{source}:** {title}", ""]
+        if trigger.reference:
+            url = trigger.source_url if (trigger.source_url or "").startswith("https://") else None
+            lines += [f"[{trigger.reference}]({url})" if url else trigger.reference, ""]
+        lines += [f"- {d.label}: {d.value}" for d in trigger.details]
+        if trigger.details:
+            lines.append("")
+    if event.trigger_instructions:
+        lines += ["**Instructions:**", "", event.trigger_instructions, ""]
+    if event.content:
+        lines += [event.content, ""]
+    return lines
+
+
+def transcript_markdown(events: Sequence[Event], *, title: str = "") -> str:
+    """The conversation as Markdown: messages, plans and diffs in full, each tool run and
+    answer in a line or two. Approval states are those the events imply."""
+    log = EventLog()
+    for event in events:
+        log.add(event)
     lines: list[str] = [f"### Neo: {title}" if title else "### Neo conversation", ""]
     for event in events:
-        if event.type == "user_message":
+        kind = event.type
+        if event.kind == "triggerUserInput":
+            lines += _trigger(event)
+        elif kind == "user_message":
             lines += [f"**You:** {event.content or ''}".rstrip(), ""]
-        elif event.type == "assistant_message":
+        elif kind == "assistant_message":
             if event.content:
                 lines += ["**Neo:**", "", event.content, ""]
             for call in event.tool_calls:
-                if call.name != "approval_request":
+                if call.name != APPROVAL_TOOL:
                     lines += [f"- tool `{call.name}` {_clip(call.raw_arguments or '', 120)}", ""]
-        elif event.type == "tool_response":
+        elif kind == "tool_response":
             lines += [
                 _quote(f"`{event.name or 'tool'}` returned:"),
                 "",
                 _fence(_clip(event.result or "")),
                 "",
             ]
-        elif event.type == "user_confirmation":
-            ok = event.body.get("ok") is not False
-            lines += [
-                f"*{'Approved' if ok else 'Declined'}* "
-                f"`{event.body.get('approval_request_id', '')}`",
-                "",
-            ]
-        elif event.type in ("user_cancel", "cancelled"):
+        elif kind == "tool_result":
+            for result in event.tool_results:
+                lines += [
+                    _quote(f"`{result.name or 'tool'}` returned (run by the client):"),
+                    "",
+                    _fence(_clip(result.content or "")),
+                    "",
+                ]
+        elif kind == "user_confirmation":
+            answer = event.confirmation
+            if answer is not None:
+                verb = "Approved" if answer.ok else "Declined"
+                said = f": {answer.instructions}" if answer.instructions else ""
+                lines += [f"*{verb}* `{answer.approval_request_id or ''}`{said}", ""]
+        elif kind in ("user_cancel", "cancelled"):
             lines += ["*Cancelled.*", ""]
-        elif event.type in ("error", "warning"):
-            lines += [_quote(f"**{event.type.title()}:** {event.content or ''}"), ""]
-        elif event.type in ("set_task_name", "exec_tool_call"):
-            continue
-        elif event.type != "user_approval_request":
-            lines += [f"*({event.type or 'event'})*", ""]
+        elif kind in ("error", "warning"):
+            lines += [_quote(f"**{kind.title()}:** {event.content or ''}"), ""]
+        elif kind == "change_entities":
+            added, removed = event.entity_changes
+            changed = [f"added {e}" for e in added] + [f"removed {e}" for e in removed]
+            if changed:
+                lines += [f"*Entities: {', '.join(changed)}.*", ""]
+        elif kind == "context_compression_event":
+            status, summary = event.compression or ("compressing", None)
+            lines += [f"*Context {status}.*", ""] + ([_quote(summary), ""] if summary else [])
+        elif kind not in _QUIET:
+            lines += [f"*({kind or event.kind or 'event'})*", ""]
         for request in event.approval_requests:
-            state = approvals.get(request.id or "", request.state)
-            lines += [_quote(f"**Approval requested** ({state}): {request.description}"), ""]
+            state = log.approval(request.id) if request.id else None
+            lines += _approval(state or request)
     return "\n".join(lines).rstrip() + "\n"
+
+
+#: Kinds with nothing to say in a transcript (tool starts show with their results).
+_QUIET = frozenset(
+    {
+        "set_task_name",
+        "exec_tool_call",
+        "exec_tool_call_progress",
+        "awaiting_approvals",
+        "provide_pulumi_access_token",
+        "user_approval_request",
+    }
+)
 
 
 def transcript_html(markdown: str) -> str:

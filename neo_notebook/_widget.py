@@ -2,9 +2,12 @@
 
 How it stays fast and correct:
 
-- Small state (status, task name, entities, approval states, the banner) lives in synced
-  traits. Events do not: traitlets resend a whole list on every change, so each new event
-  goes to the front-end once, as a custom ``events`` message with its sequence number. A
+- Events are read and folded once (``_events.EventLog``), event by event, so a new event
+  costs the same however long the history. Small state (status, task name, modes, entities,
+  approval states, the banner) lives in synced traits. Events do not: traitlets resend a
+  whole list on every change, so each new event goes to the front-end once, already turned
+  into what it shows (``_chat_items``), as a custom ``events`` message with its sequence
+  number. A
   view that opens (or reopens after a kernel restart of the page) sends ``sync`` with the
   last sequence it holds and gets exactly what it misses.
 - One background thread per chat follows the task. While Neo works it reads the server's
@@ -15,7 +18,9 @@ How it stays fast and correct:
 - Clicks arrive as messages with a ``request_id``. They are handled on a single worker
   thread (so a handler running on a kernel subshell never races another), answered with an
   ``ack`` carrying the same id, and deduplicated: a resent click never acts twice.
-- The client, and so the access token, never enters widget state.
+- The client, and so the access token, never enters widget state. The panel needs only
+  what :class:`ChatClient` names, so it does not depend on the client's module; the
+  registry that gives each task one chat per client (:func:`chat_for`) lives here.
 """
 
 from __future__ import annotations
@@ -27,15 +32,16 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anywidget
 import traitlets as t
 
-from ._entities import Entity, PullRequest, Repository, Stack
+from ._chat_items import entity_chip, event_item
 from ._errors import (
     ApprovalError,
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     NeoAPIError,
     NeoConnectionError,
@@ -43,74 +49,22 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
-from ._models import ApprovalRequest, ApprovalState, Event, Task, approval_requests
+from ._events import Answer, ApprovalRequest, Event, EventLog
+from ._models import Task
 from ._transcript import transcript_html, transcript_markdown
 
 if TYPE_CHECKING:
-    from ._client import NeoClient
     from ._tail import EventTail
 
-__all__ = ["NeoChat"]
+__all__ = ["ChatClient", "NeoChat", "chat_for"]
 
 _STATIC = Path(__file__).parent / "static"
-_ACTIONS = ("send", "approve", "decline", "cancel")
+_ACTIONS = ("send", "approve", "decline", "cancel", "settings")
 #: Events after which the task's status may have changed, so it is read again.
 _TURN_EVENTS = frozenset(
     {"assistant_message", "error", "cancelled", "user_approval_request", "awaiting_approvals"}
 )
 _BUSY = "Neo is working… You can send a message when it finishes, or press Stop."
-
-
-def entity_chip(entity: Entity) -> dict[str, Any]:
-    """What the panel shows for an entity: a label and, where there is one, a link."""
-    url: str | None = None
-    if isinstance(entity, (PullRequest, Repository)):
-        url = entity.url
-    if isinstance(entity, PullRequest):
-        label = f"PR #{entity.number}" + (
-            f" {entity.repository.org}/{entity.repository.name}" if entity.repository else ""
-        )
-    elif isinstance(entity, (Stack, Repository)):
-        label = str(entity)
-    else:
-        label = str(getattr(entity, "id", "") or entity)
-    return {"type": entity.type, "label": label, "url": url}
-
-
-def event_item(seq: int, event: Event) -> dict[str, Any]:
-    """One event as the front-end renders it (see js/src/model.ts)."""
-    approvals = event.approval_requests
-    content = event.content
-    return {
-        "seq": seq,
-        "id": event.id,
-        "kind": event.kind,
-        "type": event.type,
-        "timestamp": event.timestamp.isoformat() if event.timestamp else None,
-        "content": content,
-        "tool_calls": [
-            {"id": c.id, "name": c.name, "arguments": c.raw_arguments or ""}
-            for c in event.tool_calls
-        ],
-        "tool_call_id": event.tool_call_id,
-        "name": event.name,
-        "result": event.result,
-        "is_error": event.body.get("is_error") is True,
-        "approval": (
-            {
-                "id": approvals[0].id,
-                "description": approvals[0].description,
-                "malformed": approvals[0].malformed,
-            }
-            if approvals
-            else None
-        ),
-        "approval_request_id": _str(event.body.get("approval_request_id")),
-        "ok": event.body.get("ok") if isinstance(event.body.get("ok"), bool) else None,
-        # The rest of the body, for types the panel does not know; what is above is not
-        # sent twice (a long history's snapshot is mostly message text).
-        "body": {k: v for k, v in event.body.items() if k not in ("content", "tool_calls")},
-    }
 
 
 def _str(value: Any) -> str | None:
@@ -133,25 +87,64 @@ def banner_for(exc: BaseException) -> dict[str, str]:
     return {"level": "error", "title": "Pulumi Cloud returned an error", "message": str(exc)}
 
 
-def derive_status(
-    task: Task | None, events: Sequence[Event], approvals: Sequence[ApprovalRequest]
-) -> str:
+def derive_status(task: Task | None, log: EventLog) -> str:
     """The panel status: running, awaiting_approval, cancelled, error, idle, or new."""
     if task is None:
         return "new"
     if task.status == "running":
         return "running"
-    if any(a.pending for a in approvals):
+    if log.pending_approvals:
         return "awaiting_approval"
-    # Walk back to the last thing the user did: an error or cancellation since then counts.
-    for event in reversed(events):
-        if event.type == "error":
-            return "error"
-        if event.type == "cancelled" or (event.kind == "userInput" and event.type == "user_cancel"):
-            return "cancelled"
-        if event.kind == "userInput":
-            break
-    return "idle"
+    return log.outcome or "idle"
+
+
+class ChatClient(Protocol):
+    """What the chat panel needs of a client (``NeoClient`` is one)."""
+
+    def get_task(self, task_id: str) -> Task: ...
+    def tail(self, task_id: str) -> EventTail: ...
+    def create_task(self, message: str) -> Task: ...
+    def send_message(self, task_id: str, content: str) -> None: ...
+    def approve(self, task_id: str, approval_request_id: str | None = None) -> str: ...
+    def decline(
+        self, task_id: str, approval_request_id: str | None = None, *, instructions: str = ""
+    ) -> str: ...
+    def cancel(self, task_id: str) -> None: ...
+    def update_task(
+        self,
+        task_id: str,
+        *,
+        approval_mode: str | None = None,
+        plan_mode: bool | None = None,
+        permission_mode: str | None = None,
+    ) -> Task: ...
+    def answers(self, task_id: str) -> dict[str, Answer]: ...
+    def console_url(self, task_id: str) -> str | None: ...
+
+
+#: One chat per task per client, so every view of a task's panel stays in sync.
+_CHATS: weakref.WeakKeyDictionary[Any, dict[str, NeoChat]] = weakref.WeakKeyDictionary()
+_CHATS_LOCK = threading.Lock()
+
+
+def chat_for(client: ChatClient, task_id: str | None = None) -> NeoChat:
+    """The chat panel of a task for a client (made once, then shared), or a new
+    conversation when no task is given."""
+    if not task_id:
+        return NeoChat(client)
+    with _CHATS_LOCK:
+        chats = _CHATS.setdefault(client, {})
+        chat = chats.get(task_id)
+    if chat is None:
+        chat = NeoChat(client, task_id)  # registers itself
+    return chat
+
+
+def _register(chat: NeoChat) -> NeoChat:
+    """Remember a chat as its task's panel, unless the task already has one."""
+    assert chat.task_id
+    with _CHATS_LOCK:
+        return _CHATS.setdefault(chat.client, {}).setdefault(chat.task_id, chat)
 
 
 class NeoChat(anywidget.AnyWidget):
@@ -166,9 +159,9 @@ class NeoChat(anywidget.AnyWidget):
 
     Example::
 
-        chat = NeoChat(client)               # or client.chat(task_id)
+        chat = client.chat()                 # or client.chat(task_id)
         chat                                 # shows the panel
-        chat.send("Help me optimize my stack")
+        chat.send_message("Help me optimize my stack")
         chat.wait(); chat.status, chat.pending_approval
     """
 
@@ -180,14 +173,21 @@ class NeoChat(anywidget.AnyWidget):
     status = t.Unicode("new").tag(sync=True)
     entities = t.List(t.Dict()).tag(sync=True)
     approvals = t.Dict(value_trait=t.Unicode()).tag(sync=True)
-    pending_approval = t.Dict(None, allow_none=True).tag(sync=True)
+    #: Answers this process sent, by request id: the card shows them before Neo records them.
+    answers = t.Dict().tag(sync=True)
     banner = t.Dict(None, allow_none=True).tag(sync=True)
     busy_reason = t.Unicode("").tag(sync=True)
     event_count = t.Int(0).tag(sync=True)
+    approval_mode = t.Unicode(None, allow_none=True).tag(sync=True)
+    plan_mode = t.Bool(None, allow_none=True).tag(sync=True)
+    permission_mode = t.Unicode(None, allow_none=True).tag(sync=True)
+    context = t.Dict(None, allow_none=True).tag(sync=True)
+    tokens_used = t.Int(None, allow_none=True).tag(sync=True)
+    console_url = t.Unicode(None, allow_none=True).tag(sync=True)
 
     def __init__(
         self,
-        client: NeoClient,
+        client: ChatClient,
         task_id: str | None = None,
         *,
         poll_interval: float = 0.5,
@@ -202,8 +202,8 @@ class NeoChat(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._poll_lock = threading.Lock()
         self._events: list[Event] = []
+        self._log = EventLog(task_id)
         self._items: list[dict[str, Any]] = []
-        self._approval_list: list[ApprovalRequest] = []
         self._task: Task | None = None
         self._tail: EventTail | None = client.tail(task_id) if task_id else None
         self._acks: dict[str, dict[str, Any]] = {}
@@ -218,6 +218,7 @@ class NeoChat(anywidget.AnyWidget):
         self._streams: bool | None = None
         self.on_msg(self._on_front_end_message)
         if task_id:
+            _register(self)
             self.refresh(raise_errors=True)
 
     def __repr__(self) -> str:
@@ -232,32 +233,76 @@ class NeoChat(anywidget.AnyWidget):
             return list(self._events)
 
     @property
-    def client(self) -> NeoClient:
+    def client(self) -> ChatClient:
         return self._client
 
-    def send(self, content: str) -> None:
+    @property
+    def approval_requests(self) -> list[ApprovalRequest]:
+        """Every approval request so far, with its state."""
+        with self._lock:
+            return self._log.approvals
+
+    @property
+    def pending_approval(self) -> ApprovalRequest | None:
+        """The newest request still waiting for an answer (not one this process answered)."""
+        with self._lock:
+            answered = self.answers
+            pending = [a for a in self._log.pending_approvals if a.id not in answered]
+        return pending[-1] if pending else None
+
+    def send_message(self, content: str) -> None:
         """Send a message, as if typed in the panel; the first one starts the task."""
-        self._send_message(content)
-        self._ensure_polling()
+        if self.task_id:
+            self._client.send_message(self.task_id, content)
+        else:
+            task = self._client.create_task(content)
+            with self._lock:
+                self._tail = self._client.tail(task.id)
+                self._log.task_id = task.id
+                self.task_id = task.id
+            _register(self)
+        self.refresh_soon()
 
     def approve(self, approval_request_id: str | None = None) -> str:
         """Approve the pending request (or the one named); returns its id."""
-        approval_id = self._client.approve(self._require_task(), approval_request_id)
-        self.refresh_soon()
-        return approval_id
+        try:
+            return self._client.approve(self._require_task(), approval_request_id)
+        finally:
+            self._answered()
 
     def decline(self, approval_request_id: str | None = None, *, instructions: str = "") -> str:
         """Decline the pending request, optionally saying what to do instead."""
-        approval_id = self._client.decline(
-            self._require_task(), approval_request_id, instructions=instructions
-        )
-        self.refresh_soon()
-        return approval_id
+        try:
+            return self._client.decline(
+                self._require_task(), approval_request_id, instructions=instructions
+            )
+        finally:
+            self._answered()
 
     def cancel(self) -> None:
         """Ask Neo to stop the running task."""
         self._client.cancel(self._require_task())
         self.refresh_soon()
+
+    def update_task(
+        self,
+        *,
+        approval_mode: str | None = None,
+        plan_mode: bool | None = None,
+        permission_mode: str | None = None,
+    ) -> Task:
+        """Change the task's approval mode (``manual``, ``balanced``, ``auto``), plan mode or
+        permission mode (``default``, ``read-only``), as the panel's header does."""
+        task = self._client.update_task(
+            self._require_task(),
+            approval_mode=approval_mode,
+            plan_mode=plan_mode,
+            permission_mode=permission_mode,
+        )
+        with self._lock, self.hold_sync():
+            self._task = task
+            self._set_task_traits(task)
+        return task
 
     def refresh(self, *, raise_errors: bool = False) -> list[Event]:
         """Fetch the task and any new events now; returns the new events.
@@ -333,9 +378,7 @@ class NeoChat(anywidget.AnyWidget):
     def transcript(self) -> str:
         """The conversation as Markdown (the same text saved notebooks show)."""
         with self._lock:
-            return transcript_markdown(
-                self._events, title=self.task_name, approvals=dict(self.approvals)
-            )
+            return transcript_markdown(self._events, title=self.task_name)
 
     def close(self) -> None:
         """Stop polling and close the widget."""
@@ -375,66 +418,79 @@ class NeoChat(anywidget.AnyWidget):
     # -- state -----------------------------------------------------------------------------
 
     def _apply(self, task: Task, new: Sequence[Event]) -> None:
+        """Fold new events in and send them to the views; costs the same per event however
+        long the history (only the approvals, few, are looked at again)."""
         with self._lock:
-            first_seq = len(self._events)
-            self._events.extend(new)
-            items = [event_item(first_seq + i, e) for i, e in enumerate(new)]
+            items = []
+            for event in new:
+                seq = len(self._events)
+                self._events.append(event)
+                runs = self._log.add(event)
+                items.append(event_item(seq, event, runs, self._log))
             self._items.extend(items)
             self._task = task
-            self._approval_list = approval_requests(self._events)
-            approvals: dict[str, ApprovalState] = {
-                a.id: a.state for a in self._approval_list if a.id
-            }
-            pending = [a for a in self._approval_list if a.pending]
-            names = [e.name for e in self._events if e.type == "set_task_name" and e.name]
-            status = derive_status(task, self._events, self._approval_list)
+            status = derive_status(task, self._log)
             turn_ended = self.status == "running" and status != "running"
-            newest: dict[str, Any] | None = (
-                {
-                    "id": pending[-1].id,
-                    "description": pending[-1].description,
-                    "malformed": pending[-1].malformed,
-                }
-                if pending
-                else None
-            )
             with self.hold_sync():
-                self.task_name = task.name or (names[-1] if names else "")
-                self.entities = [entity_chip(e) for e in task.entities]
-                self.approvals = approvals
-                self.pending_approval = newest  # type: ignore[assignment]  # allow_none trait
+                self._set_task_traits(task)
+                if items:
+                    approvals = {a.id: a.state for a in self._log.approvals if a.id}
+                    if approvals != self.approvals:
+                        self.approvals = approvals
                 self.status = status
                 self.busy_reason = _BUSY if status == "running" else ""
                 self.event_count = len(self._events)
                 self.banner = None  # type: ignore[assignment]  # an allow_none trait
             if items:
-                self.send_events(items)
+                self._send_items(items)
         if turn_ended:  # once per turn: a view re-renders on each update
             self._update_saved_transcript()
 
-    def send_events(self, items: list[dict[str, Any]], *, reset: bool = False) -> None:
-        """Send events to every open view (a custom message, not a trait)."""
-        self._post({"type": "events", "events": items, "reset": reset})
+    def _set_task_traits(self, task: Task) -> None:
+        """The header's traits from the task (caller holds the lock and ``hold_sync``)."""
+        self.task_name = task.name or self._log.name or ""
+        entities = [entity_chip(e) for e in task.entities]
+        if entities != self.entities:
+            self.entities = entities
+        self.approval_mode = task.approval_mode
+        self.plan_mode = task.plan_mode
+        self.permission_mode = task.permission_mode
+        self.tokens_used = task.tokens_used
+        used, window = task.context_used_tokens, task.context_window_tokens
+        context = (
+            {
+                "used": used,
+                "window": window,
+                "threshold_percent": task.context_compaction_threshold_percent,
+            }
+            if used is not None and window
+            else None
+        )
+        if context != self.context:
+            self.context = context  # type: ignore[assignment]  # an allow_none trait
+        if self.console_url is None and self.task_id:
+            self.console_url = self._client.console_url(self.task_id)
 
-    def _post(self, message: dict[str, Any]) -> None:
-        # ipywidgets' Widget.send under another name: NeoChat.send talks to Neo.
-        anywidget.AnyWidget.send(self, message)
+    def _answered(self) -> None:
+        """Show the answers this process sent (at once, before Neo records them)."""
+        if not self.task_id:
+            return
+        answers = {
+            approval_id: {"ok": answer.ok, "at": answer.at.isoformat()}
+            for approval_id, answer in self._client.answers(self.task_id).items()
+        }
+        if answers != self.answers:
+            self.answers = answers
+        self.refresh_soon()
+
+    def _send_items(self, items: list[dict[str, Any]]) -> None:
+        """Send new items to every open view (a custom message, not a trait)."""
+        self.send({"type": "events", "events": items, "reset": False})
 
     def _require_task(self) -> str:
         if not self.task_id:
             raise ApprovalError("This chat has no task yet: send a message first.")
         return self.task_id
-
-    def _send_message(self, content: str) -> None:
-        if self.task_id:
-            self._client.send_message(self.task_id, content)
-        else:
-            task = self._client.create_task(content)
-            with self._lock:
-                self._tail = self._client.tail(task.id)
-                self.task_id = task.id
-            self._client._remember_chat(self)
-        self.refresh_soon()
 
     def refresh_soon(self) -> None:
         """Note that something was just sent: show Neo as working and poll now."""
@@ -455,7 +511,7 @@ class NeoChat(anywidget.AnyWidget):
             after = after if isinstance(after, int) else -1
             with self._lock:
                 missing = self._items[after + 1 :]
-            self._post({"type": "events", "events": missing, "reset": after < 0})
+            self.send({"type": "events", "events": missing, "reset": after < 0})
             self._ensure_polling()
         elif kind in _ACTIONS:
             request_id = content.get("request_id")
@@ -465,7 +521,7 @@ class NeoChat(anywidget.AnyWidget):
                 if request_id in self._acks:
                     ack = self._acks[request_id]
                     if ack.get("ok") is not None:
-                        self._post(ack)
+                        self.send(ack)
                     return
                 self._acks[request_id] = {"type": "ack", "request_id": request_id, "ok": None}
             self._worker.submit(self._run_action, dict(content))
@@ -479,7 +535,7 @@ class NeoChat(anywidget.AnyWidget):
                 text = content.get("content")
                 if not isinstance(text, str):
                     raise ApprovalError("Nothing to send.")
-                self._send_message(text)
+                self.send_message(text)
             elif kind == "approve":
                 self.approve(_str(content.get("approval_request_id")))
             elif kind == "decline":
@@ -490,16 +546,23 @@ class NeoChat(anywidget.AnyWidget):
                 )
             elif kind == "cancel":
                 self.cancel()
+            elif kind == "settings":
+                plan = content.get("plan_mode")
+                self.update_task(
+                    approval_mode=_str(content.get("approval_mode")),
+                    plan_mode=plan if isinstance(plan, bool) else None,
+                    permission_mode=_str(content.get("permission_mode")),
+                )
         except NeoError as exc:
             error = str(exc)
-            if not isinstance(exc, (ApprovalError, ConflictError)):
+            if not isinstance(exc, (ApprovalError, ConflictError, ConfigurationError)):
                 self.banner = banner_for(exc)
         except Exception as exc:  # a handler must always answer, or the view waits forever
             error = f"{type(exc).__name__}: {exc}"
         ack = {"type": "ack", "request_id": request_id, "ok": error is None, "error": error}
         with self._lock:
             self._acks[request_id] = ack
-        self._post(ack)
+        self.send(ack)
 
     # -- polling -----------------------------------------------------------------------------
 

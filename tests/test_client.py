@@ -279,8 +279,8 @@ def test_the_token_never_shows(emulator: NeoEmulator, caplog: pytest.LogCaptureF
             repr(client),
             str(info.value),
             repr(info.value),
-            repr(client._session.auth),
-            repr(client._session.headers),
+            repr(client.transport._session.auth),
+            repr(client.transport._session.headers),
             caplog.text,
         ]
     assert info.value.status == 401
@@ -401,7 +401,7 @@ def test_connection_refused_is_retried_then_typed() -> None:
 
 def test_bad_page_size_from_the_server_side(client: NeoClient) -> None:
     with pytest.raises(BadRequestError):
-        client._get_json(client._path("tasks"), {"pageSize": 5000})
+        client.transport.get_json(client.transport.path("tasks"), {"pageSize": 5000})
 
 
 def test_current_api_shape() -> None:

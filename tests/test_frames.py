@@ -21,7 +21,8 @@ from neo_notebook import (
     tasks_frame,
     tool_calls_frame,
 )
-from neo_notebook._frames import EVENT_COLUMNS, TASK_COLUMNS, TOOL_CALL_COLUMNS, History
+from neo_notebook._frames import EVENT_COLUMNS, TASK_COLUMNS, TOOL_CALL_COLUMNS
+from neo_notebook._history import History
 from neo_notebook.emulator import Faults, NeoEmulator
 
 STRING = pd.StringDtype("pyarrow")
@@ -39,6 +40,12 @@ EVENT_DTYPES = {
     "n_tool_calls": "int64",
     "approval_request_id": STRING,
     "is_final": "boolean",
+    "synthetic": "bool",
+    "input_tokens": "Int64",
+    "output_tokens": "Int64",
+    "cache_creation_tokens": "Int64",
+    "cache_read_tokens": "Int64",
+    "models": "object",
 }
 TOOL_CALL_DTYPES = {
     "task_id": "category",
@@ -47,6 +54,10 @@ TOOL_CALL_DTYPES = {
     "name": "category",
     "arguments": "object",
     "raw_arguments": STRING,
+    "execution_mode": "category",
+    "runner": "category",
+    "state": "category",
+    "result": STRING,
     "timestamp": UTC,
     "started_at": UTC,
     "finished_at": UTC,
@@ -64,7 +75,18 @@ TASK_DTYPES = {
     "approval_mode": "category",
     "plan_mode": "boolean",
     "permission_mode": "category",
+    "role": "category",
+    "task_type": "category",
+    "trigger_type": "category",
+    "source": "category",
+    "tool_execution_mode": "category",
+    "runtime_phase": "category",
+    "agent_definition_id": "category",
     "tokens_used": "Int64",
+    "context_used_tokens": "Int64",
+    "context_window_tokens": "Int64",
+    "pending_inputs": "Int64",
+    "last_heartbeat": UTC,
     "entities": "object",
     "stacks": "object",
     "repositories": "object",

@@ -13,6 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from neo_notebook import ConflictError, NeoChat, NeoError, Repository, Stack
 from neo_notebook._magic import _COMMANDS, MagicUsageError, NeoMagics, _gist, interpolate
+from neo_notebook._widget import _CHATS
 from neo_notebook.emulator import NeoEmulator
 
 CHANGE = "Please fix the drift and open a pull request"
@@ -27,7 +28,7 @@ def shell(emulator: NeoEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
     yield ip
     magics = neo_magics(ip)
     for client in magics._clients.values():
-        for chat in client._chats.values():
+        for chat in _CHATS.get(client, {}).values():
             chat.close()
         client.close()
     InteractiveShell.clear_instance()

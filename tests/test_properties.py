@@ -29,11 +29,11 @@ from neo_notebook import (
     Event,
     NeoClient,
     Task,
+    approval_requests,
     events_frame,
     tasks_frame,
     tool_calls_frame,
 )
-from neo_notebook._models import approval_requests
 from neo_notebook.emulator import NeoEmulator
 
 # Function-scoped autouse fixtures (the isolated environment) are fine here: no example
@@ -424,14 +424,14 @@ def test_any_page_size_gives_the_same_ordered_events(
     assert len(set(reference)) == len(reference)
     assert [e.content for e in read if e.type == "warning"] == [f"n{i}" for i in range(extra)]
     # Every continuation token the emulator issued comes back to mean the same place.
-    path = client._path("tasks", task_id, "events")
-    pages = list(client._pages(path, "events", page_size))
+    path = client.transport.path("tasks", task_id, "events")
+    pages = list(client.transport.pages(path, "events", page_size))
     for (items, used, _), offset in zip(
         pages, range(0, len(reference) + 1, page_size), strict=False
     ):
         assert [item["id"] for item in items] == reference[offset : offset + page_size]
         if used:
-            resumed, _, _ = next(client._pages(path, "events", page_size, used))
+            resumed, _, _ = next(client.transport.pages(path, "events", page_size, used))
             assert resumed == items
 
 

@@ -24,8 +24,7 @@ import pytest
 from chat_helpers import Views, close, front_end, wait_for
 from loopback import serving
 
-from neo_notebook import NeoChat, NeoClient, NeoConnectionError, NeoError, NeoTimeoutError
-from neo_notebook._models import Event
+from neo_notebook import Event, NeoChat, NeoClient, NeoConnectionError, NeoError, NeoTimeoutError
 from neo_notebook._tail import EventTail
 from neo_notebook.emulator import Faults, NeoEmulator
 
@@ -59,7 +58,7 @@ class Failures:
         self.raised: list[BaseException] = []
         self.banners: list[dict[str, str]] = []
         chat.observe(self._banner, names="banner")
-        for name in ("_send_message", "approve", "decline", "cancel"):
+        for name in ("send_message", "approve", "decline", "cancel"):
             setattr(chat, name, self._spy(getattr(chat, name)))
 
     def _banner(self, change: dict[str, Any]) -> None:
@@ -89,7 +88,7 @@ def chat_under_faults() -> Iterator[tuple[NeoEmulator, NeoClient, NeoChat, Views
     with NeoEmulator(seed=3) as emu, make_client(emu, max_retries=6) as client:
         chat = NeoChat(client, poll_interval=0.02, idle_interval=0.05)
         views = Views()
-        chat._post = views  # type: ignore[method-assign]
+        chat.send = views  # type: ignore[method-assign]
         try:
             yield emu, client, chat, views
         finally:
@@ -119,11 +118,11 @@ def test_the_panel_never_shows_a_finished_turn_before_its_events(
     monkeypatch.setattr(EventTail, "follow", lagging)
     with NeoEmulator(seed=12, pace=0.02) as emu, make_client(emu) as client:
         chat = NeoChat(client, poll_interval=0.02, idle_interval=0.05)
-        chat._post = Views()  # type: ignore[method-assign]
+        chat.send = Views()  # type: ignore[method-assign]
         shown: list[tuple[str, int]] = []
         chat.observe(lambda change: shown.append((change["new"], len(chat._events))), "status")
         try:
-            chat.send(CHANGE)
+            chat.send_message(CHANGE)
             assert chat.task_id and emu.agent_done(chat.task_id)
             total = len(server_events(emu, chat.task_id))
             wait_for(lambda: chat.status == "awaiting_approval" and chat.event_count == total)
@@ -149,7 +148,7 @@ def converse(emu: NeoEmulator, client: NeoClient, conversation: int) -> Conversa
     """
     chat = NeoChat(client, poll_interval=0.02, idle_interval=0.05)
     views = Views()
-    chat._post = views  # type: ignore[method-assign]
+    chat.send = views  # type: ignore[method-assign]
     failures = Failures(chat)
     posted_before = len(emu.posted)
     # "thorough": three tool uses per turn, so there is more to lose
@@ -163,8 +162,8 @@ def converse(emu: NeoEmulator, client: NeoClient, conversation: int) -> Conversa
         task_id = chat.task_id
         assert task_id
         pending = wait_for(lambda: chat.status == "awaiting_approval" and chat.pending_approval)
-        request_id = pending["id"]
-        assert request_id and not pending["malformed"]
+        request_id = pending.id
+        assert request_id and not pending.malformed
         assert any(e.tool_calls for e in chat.events)
 
         click = {"type": "approve", "request_id": "a1", "approval_request_id": request_id}
@@ -228,7 +227,7 @@ def test_a_failure_that_outlives_the_retries_is_a_banner_that_clears(
 ) -> None:
     emu, client, chat, _ = chat_under_faults
     failures = Failures(chat)
-    chat.send("What is in my stack?")
+    chat.send_message("What is in my stack?")
     assert chat.wait(30) and chat.banner is None
     client.max_retries = 1
     for kind, title in (("503", "Pulumi Cloud returned an error"), ("drop", "Cannot reach")):
@@ -244,7 +243,7 @@ def test_a_failure_that_outlives_the_retries_is_a_banner_that_clears(
         client.max_retries = 1
     # A click that fails for good answers the view with the error and shows the banner.
     emu.faults = Faults(rate=1.0, kinds=("drop",), seed=1)
-    views = chat._post
+    views = chat.send
     assert isinstance(views, Views)
     front_end(chat, {"type": "send", "request_id": "x", "content": "Are you there?"})
     ack = views.ack("x")
@@ -335,7 +334,7 @@ def test_a_server_that_never_answers_hangs_nothing() -> None:
         task = client.create_task("What is in my stack?")
         assert emu.agent_done(task.id)
         chat = NeoChat(client, task.id, poll_interval=0.02, idle_interval=0.05)
-        chat._post = Views()  # type: ignore[method-assign]
+        chat.send = Views()  # type: ignore[method-assign]
         client.timeout, client.max_retries = timeout, retries
         emu.faults = Faults(rate=1.0, kinds=("hang",), seed=1)
         try:
@@ -384,12 +383,12 @@ def approve_twice_at_once(emu: NeoEmulator, client: NeoClient, injected: Faults 
     assert emu.agent_done(task.id)
     chat = NeoChat(client, task.id, poll_interval=0.02, idle_interval=0.05)
     views = Views()
-    chat._post = views  # type: ignore[method-assign]
+    chat.send = views  # type: ignore[method-assign]
     failures = Failures(chat)
     try:
         first_view = view_of(chat, views)
         pending = chat.pending_approval
-        assert pending and pending["id"]
+        assert pending and pending.id
         emu.faults = injected
         barrier = threading.Barrier(2)
         magic: dict[str, Any] = {}
@@ -397,16 +396,14 @@ def approve_twice_at_once(emu: NeoEmulator, client: NeoClient, injected: Faults 
         def from_the_magic() -> None:
             barrier.wait()
             try:
-                magic["result"] = client.approve(task.id, pending["id"])
+                magic["result"] = client.approve(task.id, pending.id)
             except Exception as exc:
                 magic["result"] = exc
 
         thread = threading.Thread(target=from_the_magic)
         thread.start()
         barrier.wait()
-        front_end(
-            chat, {"type": "approve", "request_id": "p", "approval_request_id": pending["id"]}
-        )
+        front_end(chat, {"type": "approve", "request_id": "p", "approval_request_id": pending.id})
         thread.join(30)
         assert not thread.is_alive()
         panel = views.ack("p")
@@ -424,7 +421,7 @@ def approve_twice_at_once(emu: NeoEmulator, client: NeoClient, injected: Faults 
             b for t, b in emu.posted if t == task.id and b["type"] == "user_confirmation"
         ]
         assert len(confirmations) == 1
-        magic_ok = magic["result"] == pending["id"]
+        magic_ok = magic["result"] == pending.id
         assert magic_ok or isinstance(magic["result"], NeoError), magic["result"]
         assert all(isinstance(e, NeoError) for e in failures.raised), failures.raised
         assert panel["ok"] or failures.raised, panel
@@ -435,7 +432,7 @@ def approve_twice_at_once(emu: NeoEmulator, client: NeoClient, injected: Faults 
         stored = server_events(emu, task.id)
         assert [e.id for e in chat.events] == stored
         assert views.replay(first_view) == views.replay(second_view) == stored
-        assert chat.approvals == {pending["id"]: "approved"}
+        assert chat.approvals == {pending.id: "approved"}
         assert chat.pending_approval is None and chat.banner is None
         assert client.pending_approval(task.id) is None
     finally:
@@ -552,7 +549,7 @@ def test_an_answer_cut_short_is_a_banner_not_a_dead_poller(cutting: CuttingServe
     url = f"http://127.0.0.1:{cutting.server_port}"
     with NeoClient("acme", token="t", base_url=url, timeout=5, max_retries=1) as client:
         chat = NeoChat(client, "task_1", poll_interval=0.02, idle_interval=0.02)
-        chat._post = Views()  # type: ignore[method-assign]
+        chat.send = Views()  # type: ignore[method-assign]
         try:
             cutting.cut = 10**6
             assert chat.refresh() == []  # errors become the banner, never an exception

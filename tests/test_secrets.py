@@ -99,10 +99,10 @@ def test_a_whole_conversation_with_faults_leaks_nothing(
         )
         chat = NeoChat(client, poll_interval=0.02, idle_interval=0.05)
         sent: list[dict[str, Any]] = []
-        chat._post = sent.append  # type: ignore[method-assign]
+        chat.send = sent.append  # type: ignore[method-assign]
         try:
             chat._on_front_end_message(chat, {"type": "sync", "after": -1}, [])
-            chat.send(CHANGE)
+            chat.send_message(CHANGE)
             assert chat.wait(30)
             chat.approve()
             assert chat.wait(30)
@@ -124,8 +124,8 @@ def test_a_whole_conversation_with_faults_leaks_nothing(
                 json.dumps([data, metadata], default=str),
                 json.dumps(sent, default=str),
                 chat.transcript(),
-                repr(client._session.auth),
-                repr(client._session.headers),
+                repr(client.transport._session.auth),
+                repr(client.transport._session.headers),
                 repr(vars(client)),
             ]
         finally:
@@ -343,7 +343,7 @@ def https_server(certificate: tuple[Path, Path], servers: list[Recording]) -> Re
 def test_tls_is_verified_by_default(https_server: Recording) -> None:
     url = f"https://127.0.0.1:{https_server.server_port}"
     with NeoClient("acme", token=SECRET, base_url=url, max_retries=1, timeout=5) as client:
-        assert client._session.verify is True
+        assert client.transport._session.verify is True
         with pytest.raises(NeoConnectionError) as info:
             client.get_task("task_1")
     assert not https_server.seen  # no request got through the failed handshake

@@ -77,9 +77,9 @@ def test_the_panel_follows_the_stream(client: NeoClient, emulator: NeoEmulator) 
     chat = client.chat()
     chat.poll_interval = 5.0  # polling this slowly could not finish the turn in time
     sent: list[dict[str, object]] = []
-    chat._post = sent.append  # type: ignore[method-assign]
+    chat.send = sent.append  # type: ignore[method-assign]
     try:
-        chat.send("What is in my stack?")
+        chat.send_message("What is in my stack?")
         for _ in range(60):
             if chat.status == "idle":
                 break

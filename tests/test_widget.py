@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from chat_helpers import Views, close, front_end, wait_for
 
-from neo_notebook import NeoChat, NeoClient
-from neo_notebook._models import Event, Task
+from neo_notebook import Event, EventLog, NeoChat, NeoClient, Task
 from neo_notebook._widget import derive_status
 from neo_notebook.emulator import Faults, NeoEmulator
 
@@ -27,7 +26,7 @@ def make_chat(client: NeoClient) -> Iterator[Callable[..., tuple[NeoChat, Views]
     def make(task_id: str | None = None, **kwargs: Any) -> tuple[NeoChat, Views]:
         chat = NeoChat(client, task_id=task_id, poll_interval=0.02, idle_interval=0.05, **kwargs)
         recorder = Views()
-        chat._post = recorder  # type: ignore[method-assign]
+        chat.send = recorder  # type: ignore[method-assign]
         made.append(chat)
         return chat, recorder
 
@@ -41,7 +40,7 @@ def test_a_new_chat_starts_a_task_with_the_first_message(
 ) -> None:
     chat, views = make_chat()
     assert (chat.task_id, chat.status) == (None, "new")
-    chat.send(QUESTION)
+    chat.send_message(QUESTION)
     assert chat.task_id
     assert chat.wait(10)
     assert chat.status == "idle" and chat.task_name
@@ -54,13 +53,13 @@ def test_approve_from_the_panel_sends_exactly_one_confirmation(
     make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     chat, views = make_chat()
-    chat.send(CHANGE)
+    chat.send_message(CHANGE)
     chat.wait(10)
     assert chat.status == "awaiting_approval"
     pending = chat.pending_approval
-    assert pending and pending["id"] and not pending["malformed"]
-    assert chat.approvals == {pending["id"]: "pending"}
-    click = {"type": "approve", "request_id": "r-1", "approval_request_id": pending["id"]}
+    assert pending and pending.id and not pending.malformed
+    assert chat.approvals == {pending.id: "pending"}
+    click = {"type": "approve", "request_id": "r-1", "approval_request_id": pending.id}
     front_end(chat, click)
     front_end(chat, click)  # the same click delivered twice (a reconnecting view resends)
     assert views.ack("r-1")["ok"] is True
@@ -70,7 +69,7 @@ def test_approve_from_the_panel_sends_exactly_one_confirmation(
     chat.wait(10)
     confirmations = [b for _, b in emulator.posted if b["type"] == "user_confirmation"]
     assert len(confirmations) == 1
-    assert chat.approvals == {pending["id"]: "approved"} and chat.pending_approval is None
+    assert chat.approvals == {pending.id: "approved"} and chat.pending_approval is None
     prs = [e for e in chat.entities if e["type"] == "pull_request"]
     assert prs and prs[0]["url"].startswith("https://")
     assert len(views.of_type("ack")) == 2
@@ -80,9 +79,9 @@ def test_an_approval_answered_elsewhere_updates_the_panel(
     make_chat: Callable[..., tuple[NeoChat, Views]], client: NeoClient, emulator: NeoEmulator
 ) -> None:
     chat, _ = make_chat()
-    chat.send(CHANGE)
+    chat.send_message(CHANGE)
     chat.wait(10)
-    request_id = chat.pending_approval["id"]  # type: ignore[index]
+    request_id = chat.pending_approval.id  # type: ignore[union-attr]
     client.approve(chat.task_id)  # type: ignore[arg-type]
     wait_for(lambda: chat.approvals.get(request_id) == "approved")
 
@@ -91,9 +90,9 @@ def test_decline_and_send_from_the_panel(
     make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     chat, views = make_chat()
-    chat.send(CHANGE)
+    chat.send_message(CHANGE)
     chat.wait(10)
-    request_id = chat.pending_approval["id"]  # type: ignore[index]
+    request_id = chat.pending_approval.id  # type: ignore[union-attr]
     front_end(
         chat,
         {
@@ -116,7 +115,7 @@ def test_sending_while_neo_works_is_refused_without_a_banner(
     make_chat: Callable[..., tuple[NeoChat, Views]], emulator: NeoEmulator
 ) -> None:
     chat, views = make_chat()
-    chat.send(QUESTION)
+    chat.send_message(QUESTION)
     chat.wait(10)
     emulator.set_status(chat.task_id, "running")  # type: ignore[arg-type]
     chat.refresh()
@@ -132,7 +131,7 @@ def test_cancel_from_the_panel(
 ) -> None:
     emulator.pace = 0.1
     chat, views = make_chat()
-    chat.send(CHANGE)
+    chat.send_message(CHANGE)
     front_end(chat, {"type": "cancel", "request_id": "c1"})
     assert views.ack("c1")["ok"]
     assert chat.wait(10)
@@ -173,7 +172,10 @@ def test_the_poller_delivers_new_events_once(
     )
     wait_for(
         lambda: any(
-            i["content"] == "one more thing" for m in views.of_type("events") for i in m["events"]
+            p.get("text") == "one more thing"
+            for m in views.of_type("events")
+            for i in m["events"]
+            for p in i["parts"]
         )
     )
     time.sleep(0.3)  # several more polls
@@ -209,9 +211,14 @@ def test_unknown_events_and_odd_tool_calls_reach_the_front_end(
     front_end(chat, {"type": "sync", "after": -1})
     items = views.of_type("events")[-1]["events"]
     unknown = [i for i in items if i["type"] == "brand_new_event"]
-    assert unknown and unknown[0]["body"]["detail"] == {"x": 1}
-    tools = [i for i in items if i["type"] == "exec_tool_call"]
-    assert tools and tools[0]["tool_call_id"] and tools[0]["name"]
+    assert [p["view"] for p in unknown[0]["parts"]] == ["unknown"]
+    assert json.loads(unknown[0]["parts"][0]["json"])["detail"] == {"x": 1}
+    started = [i for i in items if i["type"] == "exec_tool_call"]
+    (tool,) = [p["tool"] for p in started[0]["parts"]]
+    assert tool["call_id"] and tool["name"] and tool["state"] == "running"
+    # The same run, finished, arrives with the tool_response: one key, now done.
+    finished = [p["tool"] for i in items if i["type"] == "tool_response" for p in i["parts"]]
+    assert [t["key"] for t in finished] == [tool["key"]] and finished[0]["state"] == "done"
 
 
 def test_the_token_stays_out_of_state_and_saved_output(
@@ -304,8 +311,8 @@ def _event(kind: str, body_type: str, **body: Any) -> Event:
     ],
 )
 def test_derived_status(status: str, events: list[Event], expected: str) -> None:
-    from neo_notebook._models import approval_requests
-
+    log = EventLog()
+    log.extend(events)
     task = Task(id="t", status=status)
-    assert derive_status(task, events, approval_requests(events)) == expected
-    assert derive_status(None, events, []) == "new"
+    assert derive_status(task, log) == expected
+    assert derive_status(None, log) == "new"

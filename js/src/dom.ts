@@ -38,3 +38,42 @@ export function newRequestId(): string {
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const SAFE_LINK = /^https?:\/\//i;
+
+/** `url` when it is an http(s) link, else null: no other scheme ever becomes an href. */
+export function safeUrl(url: string | null | undefined): string | null {
+  if (typeof url !== "string") return null;
+  const trimmed = url.trim();
+  return SAFE_LINK.test(trimmed) ? trimmed : null;
+}
+
+/**
+ * A link opening in a new tab without access to this page when `url` is http(s); else a
+ * span with the same text, so a bad URL still shows what it names.
+ */
+export function linkOrText(
+  className: string,
+  text: string,
+  url: string | null | undefined,
+): HTMLAnchorElement | HTMLSpanElement {
+  const href = safeUrl(url);
+  if (!href) return h("span", className, text);
+  const link = h("a", className, text);
+  link.href = href;
+  link.target = "_blank";
+  link.rel = "noopener noreferrer";
+  return link;
+}
+
+/** A token count as people read it: 950, 1.5k, 41k, 1.2M. */
+export function formatTokens(count: number): string {
+  if (!Number.isFinite(count) || count < 1000) return String(Math.max(0, Math.round(count || 0)));
+  if (count < 10_000) return `${trim1(count / 1000)}k`;
+  if (count < 1_000_000) return `${Math.round(count / 1000)}k`;
+  return `${trim1(count / 1_000_000)}M`;
+}
+
+function trim1(value: number): string {
+  return value.toFixed(1).replace(/\.0$/, "");
+}

@@ -8,19 +8,11 @@
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { ApprovalCard } from "./approval";
 import { button, h, newRequestId } from "./dom";
+import { Header } from "./header";
 import { Conversation } from "./items";
-import type {
-  AckMessage,
-  Action,
-  ApprovalState,
-  Banner,
-  EntityChip,
-  KernelMessage,
-  Model,
-  Status,
-  ViewMessage,
-} from "./model";
+import type { AckMessage, Action, Banner, KernelMessage, Model, ViewMessage } from "./model";
 import { ItemStore } from "./store";
 
 /** An action unanswered this long is shown as queued behind a busy kernel. */
@@ -37,17 +29,6 @@ export const QUEUED_TEXT = "Queued: the kernel is busy; this will be sent once w
 export const DISCONNECTED_TEXT =
   "This panel is disconnected from its kernel. Re-run the cell to reconnect.";
 const INPUT_PLACEHOLDER = "Message Neo (Enter to send, Shift+Enter for a new line)";
-
-const STATUS_LABELS: Record<Status, string> = {
-  new: "New",
-  running: "Working",
-  idle: "Idle",
-  awaiting_approval: "Waiting for approval",
-  cancelled: "Cancelled",
-  error: "Error",
-};
-
-const SAFE_LINK = /^https?:\/\//i;
 
 interface PendingAction {
   resolve(ack: AckMessage): void;
@@ -97,20 +78,10 @@ export function render({ model, el }: Props): () => void {
   disconnected.setAttribute("role", "alert");
   disconnected.hidden = true;
 
-  const header = h("div", "neo-header");
-  const taskName = h("div", "neo-task-name");
-  taskName.dataset.testid = "neo-task-name";
-  const status = h("div", "neo-status");
-  status.dataset.testid = "neo-status";
-  status.setAttribute("role", "status");
-  const statusIcon = h("span", "neo-status-icon");
-  statusIcon.setAttribute("aria-hidden", "true");
-  const statusLabel = h("span", "neo-status-label");
-  status.append(statusIcon, statusLabel);
-  const entities = h("div", "neo-entities");
-  const titleRow = h("div", "neo-title-row");
-  titleRow.append(taskName, status);
-  header.append(titleRow, entities);
+  const header = new Header({
+    settings: (change) => act({ type: "settings", ...change }),
+    showError: (message) => showActionError(message),
+  });
 
   const body = h("div", "neo-body");
   const log = h("div", "neo-log");
@@ -119,7 +90,8 @@ export function render({ model, el }: Props): () => void {
   const empty = h("div", "neo-empty", "Loading the conversation…");
   const conversation = new Conversation({
     approve: (id) => act({ type: "approve", approval_request_id: id }),
-    decline: (id, message) => act({ type: "decline", approval_request_id: id, message }),
+    decline: (id, instructions) =>
+      act({ type: "decline", approval_request_id: id, message: instructions }),
   });
   log.append(empty, conversation.el);
   const jump = button("neo-jump", "Jump to latest ↓", "neo-jump");
@@ -148,7 +120,7 @@ export function render({ model, el }: Props): () => void {
   form.append(input, send, stop);
   footer.append(queued, actionError, busyNote, form);
 
-  root.append(banner, disconnected, header, body, footer);
+  root.append(banner, disconnected, header.el, body, footer);
   el.replaceChildren(root);
 
   // -- actions -----------------------------------------------------------------------------
@@ -254,21 +226,33 @@ export function render({ model, el }: Props): () => void {
     stop.disabled = isDisconnected() || stopping;
     stop.textContent = stopping ? "Stopping…" : "Stop";
     conversation.setDisabled(isDisconnected());
+    header.setDisabled(isDisconnected());
   }
 
   // -- traits --------------------------------------------------------------------------------
 
   function updateHeader(): void {
-    taskName.textContent = model.get("task_name") || "New conversation";
-    const value = model.get("status");
-    status.dataset.status = value;
-    statusLabel.textContent = STATUS_LABELS[value] ?? String(value);
-    statusIcon.className = `neo-status-icon${value === "running" ? " neo-spinner" : ""}`;
+    header.setTask(model.get("task_name") ?? "", model.get("status"));
   }
 
   function updateEntities(): void {
-    entities.replaceChildren(...(model.get("entities") ?? []).map(entityChip));
-    entities.hidden = entities.childElementCount === 0;
+    header.setEntities(model.get("entities") ?? []);
+  }
+
+  function updateModes(): void {
+    header.setModes({
+      approval_mode: model.get("approval_mode") ?? null,
+      plan_mode: model.get("plan_mode") ?? null,
+      permission_mode: model.get("permission_mode") ?? null,
+    });
+  }
+
+  function updateUsage(): void {
+    header.setUsage(model.get("context") ?? null, model.get("tokens_used") ?? null);
+  }
+
+  function updateConsoleUrl(): void {
+    header.setConsoleUrl(model.get("console_url") ?? null);
   }
 
   function updateBanner(): void {
@@ -280,7 +264,11 @@ export function render({ model, el }: Props): () => void {
   }
 
   function updateApprovals(): void {
-    conversation.setApprovals((model.get("approvals") ?? {}) as Record<string, ApprovalState>);
+    conversation.setApprovals(model.get("approvals") ?? {});
+  }
+
+  function updateAnswers(): void {
+    conversation.setAnswers(model.get("answers") ?? {});
   }
 
   // -- events, sync and liveness -------------------------------------------------------------
@@ -345,7 +333,8 @@ export function render({ model, el }: Props): () => void {
       shown = shown.slice(shownFrom);
       updateEarlier();
     }
-    conversation.add(shown);
+    const cards = conversation.add(shown);
+    if (applied.mode === "append") focusArrived(cards);
     empty.textContent = "No messages yet. Ask Neo about your infrastructure.";
     empty.hidden = store.size > 0;
     if (applied.syncAfter !== null) sync();
@@ -353,6 +342,21 @@ export function render({ model, el }: Props): () => void {
       if (stick) scrollToBottom();
       else jump.hidden = false;
     }
+  }
+
+  /**
+   * Move focus to the Approve button of the newest card that just arrived, so a keyboard or
+   * screen reader user can answer at once; but only when focus is nowhere in particular (the
+   * page, or this panel's log): never away from someone typing or working elsewhere.
+   */
+  function focusArrived(cards: readonly ApprovalCard[]): void {
+    const target = [...cards].reverse().find((card) => card.focusTarget)?.focusTarget;
+    if (!target || target.disabled) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active !== log && active !== conversation.el) {
+      return;
+    }
+    target.focus({ preventScroll: true });
   }
 
   function updateEarlier(): void {
@@ -413,6 +417,13 @@ export function render({ model, el }: Props): () => void {
   on("change:entities", () => (heard(), updateEntities()));
   on("change:banner", () => (heard(), updateBanner()));
   on("change:approvals", () => (heard(), updateApprovals()));
+  on("change:answers", () => (heard(), updateAnswers()));
+  on("change:approval_mode", () => (heard(), updateModes()));
+  on("change:plan_mode", () => (heard(), updateModes()));
+  on("change:permission_mode", () => (heard(), updateModes()));
+  on("change:context", () => (heard(), updateUsage()));
+  on("change:tokens_used", () => (heard(), updateUsage()));
+  on("change:console_url", () => (heard(), updateConsoleUrl()));
   on("change:busy_reason", () => (heard(), updateControls()));
   on("change:event_count", () => (heard(), checkCaughtUp()));
   // ipywidgets: the comm closed (the widget was closed, or the kernel restarted) ...
@@ -427,7 +438,11 @@ export function render({ model, el }: Props): () => void {
   updateHeader();
   updateEntities();
   updateBanner();
+  updateModes();
+  updateUsage();
+  updateConsoleUrl();
   updateApprovals();
+  updateAnswers();
   updateConnection();
 
   sync();
@@ -447,19 +462,4 @@ export function render({ model, el }: Props): () => void {
     pending.clear();
     root.remove();
   };
-}
-
-function entityChip(entity: EntityChip): HTMLElement {
-  const url = entity.url && SAFE_LINK.test(entity.url) ? entity.url : null;
-  const chip = url ? h("a", "neo-entity") : h("span", "neo-entity");
-  chip.dataset.testid = "neo-entity";
-  chip.dataset.type = entity.type;
-  chip.textContent = entity.label;
-  chip.title = entity.type.replace(/_/g, " ");
-  if (url && chip instanceof HTMLAnchorElement) {
-    chip.href = url;
-    chip.target = "_blank";
-    chip.rel = "noopener noreferrer";
-  }
-  return chip;
 }

@@ -1,142 +1,79 @@
 /**
- * Pairing tool calls with their start and result. Pure: no DOM.
- *
- * Neo announces a call in an assistant message (`tool_calls[].id`), starts it
- * (`exec_tool_call.tool_call_id`) and answers it (`tool_response.tool_call_id`); the three
- * share one id and become one row. A start or a result whose call was never announced still
- * gets a row of its own.
+ * A tool run's row: one `<details>` per run key, filled from the `ToolRun` Python folded
+ * (call, progress, client run, result). A later part for the same key refills the same row,
+ * so a reader who opened it keeps it open while the run goes on.
  */
 
-import type { Item } from "./model";
+import { h, localTime } from "./dom";
+import type { ToolRun, ToolState } from "./model";
 
-/** Tool calls that are not shown as tool rows (the approval card shows them). */
-export const HIDDEN_TOOLS = new Set(["approval_request"]);
+const STATE_LABELS: Record<ToolState, string> = {
+  requested: "requested",
+  running: "running",
+  done: "done",
+  error: "failed",
+};
 
-export type ToolState = "requested" | "running" | "done" | "error";
-
-export interface ToolRecord {
-  /** Stable key of the row: the call id, or one made from the item for calls without one. */
-  key: string;
-  id: string | null;
-  /** The tool's name; null until an event names it. */
-  name: string | null;
-  arguments: string | null;
-  result: string | null;
-  isError: boolean;
-  requestedAt: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  state: ToolState;
+/** A new, empty row; `fillToolRow` gives it its content. */
+export function toolRow(): HTMLDetailsElement {
+  const row = h("details", "neo-tool");
+  row.dataset.testid = "neo-tool";
+  return row;
 }
 
-export class ToolLedger {
-  private records = new Map<string, ToolRecord>();
-  private hidden = new Set<string>();
-  private generations = new Map<string, number>();
+/** Show `tool` in `row`, replacing what it showed; its open/closed state is kept. */
+export function fillToolRow(row: HTMLDetailsElement, tool: ToolRun): void {
+  const failed = tool.state === "error" || tool.is_error;
+  row.dataset.state = failed ? "error" : tool.state;
+  row.dataset.key = tool.key;
+  if (tool.call_id) row.dataset.toolCallId = tool.call_id;
+  else delete row.dataset.toolCallId;
+  row.title = localTime(tool.started_at ?? tool.requested_at ?? tool.finished_at);
 
-  get(key: string): ToolRecord | undefined {
-    return this.records.get(key);
+  const summary = h("summary", "neo-tool-summary");
+  const icon = h("span", `neo-tool-icon${tool.state === "running" ? " neo-spinner" : ""}`);
+  icon.setAttribute("aria-hidden", "true");
+  summary.append(icon, h("span", "neo-tool-name", tool.name || "tool"));
+  const place = placeLabel(tool);
+  if (place) summary.append(h("span", "neo-tool-place", place));
+  if (tool.state === "running" && tool.progress) {
+    summary.append(h("span", "neo-tool-progress", tool.progress));
   }
-
-  clear(): void {
-    this.records.clear();
-    this.hidden.clear();
-    this.generations.clear();
+  if (tool.duration_ms !== null && tool.duration_ms >= 0) {
+    summary.append(h("span", "neo-tool-duration", formatDuration(tool.duration_ms)));
   }
+  const state = failed ? "error" : tool.state;
+  summary.append(h("span", `neo-tool-state neo-tool-state-${state}`, STATE_LABELS[state]));
 
-  /** Take one item into account; returns the records it created or changed. */
-  observe(item: Item): ToolRecord[] {
-    switch (item.type) {
-      case "assistant_message":
-        for (const call of item.tool_calls) {
-          if (HIDDEN_TOOLS.has(call.name) && call.id) this.hidden.add(call.id);
-        }
-        return item.tool_calls
-          .filter((call) => !HIDDEN_TOOLS.has(call.name))
-          .map((call, index) => {
-            const record = call.id ? this.fresh(call.id) : this.record(`${item.id}#${index}`, null);
-            record.name = call.name || record.name;
-            record.arguments = call.arguments;
-            record.requestedAt = item.timestamp;
-            return record;
-          });
-      case "exec_tool_call": {
-        if (this.isHidden(item)) return [];
-        const id = item.tool_call_id;
-        const record = id
-          ? this.latestOr(id, (r) => r.startedAt !== null || r.endedAt !== null)
-          : this.record(`${item.id}#exec`, null);
-        record.name ??= item.name || null;
-        record.startedAt = item.timestamp;
-        if (record.state === "requested") record.state = "running";
-        return [record];
-      }
-      case "tool_response": {
-        if (this.isHidden(item)) return [];
-        const id = item.tool_call_id;
-        const record = id
-          ? this.latestOr(id, (r) => r.endedAt !== null || r.result !== null)
-          : this.record(`${item.id}#result`, null);
-        record.name ??= item.name || null;
-        record.result = item.result ?? item.content;
-        record.isError = item.is_error;
-        record.endedAt = item.timestamp;
-        record.state = item.is_error ? "error" : "done";
-        return [record];
-      }
-      default:
-        return [];
-    }
-  }
-
-  /** A new record for a call id; an id Neo reuses gets a row per call. */
-  private fresh(id: string): ToolRecord {
-    const count = this.generations.get(id) ?? 0;
-    this.generations.set(id, count + 1);
-    return this.record(count ? `${id}~${count}` : id, id);
-  }
-
-  /** The latest record for a call id, or a fresh one if it has already got what comes. */
-  private latestOr(id: string, done: (record: ToolRecord) => boolean): ToolRecord {
-    const count = this.generations.get(id) ?? 0;
-    const latest = count ? this.records.get(count > 1 ? `${id}~${count - 1}` : id) : undefined;
-    return latest && !done(latest) ? latest : this.fresh(id);
-  }
-
-  private isHidden(item: Item): boolean {
-    return (
-      (item.name !== null && HIDDEN_TOOLS.has(item.name)) ||
-      (item.tool_call_id !== null && this.hidden.has(item.tool_call_id))
+  const body = h("div", "neo-tool-body");
+  if (tool.arguments) {
+    body.append(
+      h("div", "neo-tool-label", "Arguments"),
+      h("pre", "neo-pre neo-tool-args", tool.arguments),
     );
   }
-
-  private record(key: string, id: string | null): ToolRecord {
-    let record = this.records.get(key);
-    if (!record) {
-      record = {
-        key,
-        id,
-        name: null,
-        arguments: null,
-        result: null,
-        isError: false,
-        requestedAt: null,
-        startedAt: null,
-        endedAt: null,
-        state: "requested",
-      };
-      this.records.set(key, record);
-    }
-    return record;
+  if (tool.result !== null) {
+    body.append(
+      h("div", "neo-tool-label", failed ? "Error" : "Result"),
+      h("pre", `neo-pre neo-tool-result${failed ? " neo-tool-result-error" : ""}`, tool.result),
+    );
   }
+  if (!tool.arguments && tool.result === null)
+    body.append(h("div", "neo-muted", "No details yet."));
+  row.replaceChildren(summary, body);
 }
 
-/** Milliseconds from the start (or, without one, the request) to the result; null if unknown. */
-export function durationMs(record: ToolRecord): number | null {
-  const start = parseTime(record.startedAt ?? record.requestedAt);
-  const end = parseTime(record.endedAt);
-  if (start === null || end === null || end < start) return null;
-  return end - start;
+/**
+ * Where the run happens, when not in Neo's cloud: a reviewer should know that a command ran
+ * on their own machine (the CLI or a worker reported it) rather than in Pulumi Cloud.
+ */
+export function placeLabel(tool: ToolRun): string | null {
+  if (tool.runner === "client") {
+    if (tool.state === "done" || tool.state === "error") return "ran on your machine";
+    return tool.state === "running" ? "running on your machine" : "to run on your machine";
+  }
+  if (tool.execution_mode && tool.execution_mode !== "cloud") return `via ${tool.execution_mode}`;
+  return null;
 }
 
 export function formatDuration(ms: number): string {
@@ -145,19 +82,4 @@ export function formatDuration(ms: number): string {
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
-}
-
-export function parseTime(value: string | null): number | null {
-  if (!value) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
-}
-
-/** Pretty JSON when `text` parses, else the text as it came. */
-export function prettyJson(text: string): string {
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
-  }
 }

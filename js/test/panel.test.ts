@@ -1,62 +1,33 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Model } from "../src/model";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { DISCONNECTED_TEXT, EARLIER_PAGE, QUEUED_TEXT, WINDOW, render } from "../src/panel";
-import { FakeModel, events, item, numbered, q, qa, visible } from "./helpers";
+import {
+  FakeModel,
+  ack,
+  approvalItem,
+  events,
+  flush,
+  key,
+  neoText,
+  numbered,
+  panelFixture,
+  q,
+  qa,
+  userText,
+  visible,
+} from "./helpers";
 
+const panel = panelFixture();
+const mount = panel.mount;
 let el: HTMLElement;
-let cleanups: Array<() => void> = [];
-
-function mount(state: Partial<Model> = {}): FakeModel {
-  const model = new FakeModel(state);
-  cleanups.push(render({ model, el }));
-  return model;
-}
-
-function key(target: HTMLElement, init: KeyboardEventInit): KeyboardEvent {
-  const event = new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init });
-  target.dispatchEvent(event);
-  return event;
-}
+beforeEach(() => {
+  el = panel.el;
+});
 
 function type(text: string): HTMLTextAreaElement {
   const input = q<HTMLTextAreaElement>(el, "neo-input");
   input.value = text;
   return input;
 }
-
-function ack(
-  model: FakeModel,
-  message: Record<string, unknown>,
-  ok = true,
-  error: string | null = null,
-): void {
-  model.receive({ type: "ack", request_id: message.request_id, ok, error });
-}
-
-const flush = () => new Promise<void>((resolve) => queueMicrotask(resolve));
-
-const approvalItem = (id: string | null, extra: Partial<Parameters<typeof item>[0]> = {}) =>
-  item({
-    type: "assistant_message",
-    content: "I'll open a pull request.",
-    tool_calls: [
-      { id: "call_a", name: "approval_request", arguments: `{"approval_request_id": "${id}"}` },
-    ],
-    approval: { id, description: "Create **PR** for the fix", malformed: false },
-    ...extra,
-  });
-
-beforeEach(() => {
-  el = document.createElement("div");
-  document.body.append(el);
-});
-
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-  el.remove();
-  vi.useRealTimers();
-});
 
 describe("render", () => {
   it("keeps keys in the panel and asks the kernel for every event", () => {
@@ -163,11 +134,8 @@ describe("conversation", () => {
       events(
         numbered(
           0,
-          item({ type: "user_message", content: "Why is <b>this</b> slow?\nline two" }),
-          item({
-            type: "assistant_message",
-            content: "## Findings\n\n| a | b |\n|---|---|\n| 1 | 2 |",
-          }),
+          userText("Why is <b>this</b> slow?\nline two"),
+          neoText("## Findings\n\n| a | b |\n|---|---|\n| 1 | 2 |"),
         ),
         true,
       ),
@@ -185,9 +153,7 @@ describe("conversation", () => {
   it("opens a long conversation on its latest events and pages in earlier ones", () => {
     const model = mount();
     const total = WINDOW + EARLIER_PAGE + 50;
-    const many = Array.from({ length: total }, (_, i) =>
-      item({ seq: i, type: "user_message", content: `message ${i}` }),
-    );
+    const many = Array.from({ length: total }, (_, i) => ({ ...userText(`message ${i}`), seq: i }));
     model.receive(events(many, true));
     const shown = () => qa(el, "neo-message").map((m) => m.textContent ?? "");
     expect(shown()).toHaveLength(WINDOW);
@@ -202,17 +168,13 @@ describe("conversation", () => {
     expect(shown()).toHaveLength(total);
     expect(shown()[0]).toContain("message 0");
     expect(visible(earlier)).toBe(false);
-    model.receive(events([item({ seq: total, type: "user_message", content: "live" })]));
+    model.receive(events([{ ...userText("live"), seq: total }]));
     expect(shown().at(-1)).toContain("live");
   });
 
   it("keeps every seq once", () => {
     const model = mount();
-    const batch = numbered(
-      0,
-      item({ type: "user_message", content: "a" }),
-      item({ type: "user_message", content: "b" }),
-    );
+    const batch = numbered(0, userText("a"), userText("b"));
     model.receive(events(batch, true));
     model.receive(events(batch));
     model.receive(events([batch[1]]));
@@ -221,20 +183,13 @@ describe("conversation", () => {
 
   it("asks for what it missed when a message skips seqs", () => {
     const model = mount();
-    model.receive(events(numbered(0, item({ type: "user_message", content: "a" })), true));
+    model.receive(events(numbered(0, userText("a")), true));
     model.sent = [];
-    model.receive(events(numbered(3, item({ type: "user_message", content: "d" }))));
-    model.receive(events(numbered(4, item({ type: "user_message", content: "e" }))));
+    model.receive(events(numbered(3, userText("d"))));
+    model.receive(events(numbered(4, userText("e"))));
     expect(model.sent).toEqual([{ type: "sync", after: 0 }]);
     expect(qa(el, "neo-message")).toHaveLength(1);
-    model.receive(
-      events(
-        numbered(
-          1,
-          ...["b", "c", "d", "e"].map((content) => item({ type: "user_message", content })),
-        ),
-      ),
-    );
+    model.receive(events(numbered(1, ...["b", "c", "d", "e"].map((content) => userText(content)))));
     expect(qa(el, "neo-message").map((m) => m.textContent)).toEqual([
       "Youa",
       "Youb",
@@ -246,263 +201,9 @@ describe("conversation", () => {
 
   it("replaces everything on a reset with other content", () => {
     const model = mount();
-    model.receive(events(numbered(0, item({ type: "user_message", content: "old" })), true));
-    model.receive(
-      events([{ ...item({ type: "user_message", content: "new" }), seq: 0, id: "other" }], true),
-    );
+    model.receive(events(numbered(0, userText("old")), true));
+    model.receive(events([{ ...userText("new"), seq: 0, id: "other" }], true));
     expect(qa(el, "neo-message").map((m) => m.textContent)).toEqual(["Younew"]);
-  });
-
-  it("folds a tool call, its start and its result into one row", () => {
-    const model = mount();
-    model.receive(
-      events(
-        numbered(
-          0,
-          item({
-            type: "assistant_message",
-            content: "Previewing.",
-            tool_calls: [{ id: "c1", name: "pulumi_preview", arguments: '{"stack":"dev"}' }],
-          }),
-          item({
-            type: "exec_tool_call",
-            tool_call_id: "c1",
-            name: "pulumi_preview",
-            timestamp: "2025-01-15T10:30:00Z",
-          }),
-          item({
-            type: "tool_response",
-            tool_call_id: "c1",
-            result: "+ 1 to create",
-            timestamp: "2025-01-15T10:30:03Z",
-          }),
-          item({
-            type: "tool_response",
-            tool_call_id: "lost",
-            name: "<i>read</i>",
-            result: "<img src=x onerror=alert(1)>",
-            is_error: true,
-          }),
-        ),
-        true,
-      ),
-    );
-    const rows = qa<HTMLDetailsElement>(el, "neo-tool");
-    expect(rows).toHaveLength(2);
-    expect(rows[0].tagName).toBe("DETAILS");
-    expect(rows[0].dataset.state).toBe("done");
-    expect(rows[0].querySelector(".neo-tool-name")?.textContent).toBe("pulumi_preview");
-    expect(rows[0].querySelector(".neo-tool-args")?.textContent).toBe('{\n  "stack": "dev"\n}');
-    expect(rows[0].querySelector(".neo-tool-result")?.textContent).toBe("+ 1 to create");
-    expect(rows[0].querySelector(".neo-tool-duration")?.textContent).toBe("3.0 s");
-    expect(rows[1].dataset.state).toBe("error");
-    expect(rows[1].querySelector("i, img")).toBeNull();
-    expect(rows[1].textContent).toContain("<img src=x onerror=alert(1)>");
-  });
-
-  it("shows a running tool with a spinner until its result", () => {
-    const model = mount();
-    model.receive(
-      events(
-        numbered(0, item({ type: "exec_tool_call", tool_call_id: "c9", name: "shell" })),
-        true,
-      ),
-    );
-    const row = q(el, "neo-tool");
-    expect(row.dataset.state).toBe("running");
-    expect(row.querySelector(".neo-spinner")).not.toBeNull();
-    model.receive(
-      events(numbered(1, item({ type: "tool_response", tool_call_id: "c9", result: "ok" }))),
-    );
-    expect(qa(el, "neo-tool")).toHaveLength(1);
-    expect(row.dataset.state).toBe("done");
-  });
-
-  it("shows unknown events plainly, escaped, collapsed", () => {
-    const model = mount();
-    model.receive(
-      events(
-        numbered(
-          0,
-          item({
-            type: "plan_update",
-            body: { type: "plan_update", html: "<img src=x onerror=alert(1)>", steps: [1, 2] },
-          }),
-        ),
-        true,
-      ),
-    );
-    const row = q<HTMLDetailsElement>(el, "neo-unknown");
-    expect(row.tagName).toBe("DETAILS");
-    expect(row.open).toBe(false);
-    expect(row.querySelector("summary")?.textContent).toContain("plan_update");
-    expect(row.querySelector("img")).toBeNull();
-    expect(row.querySelector("pre")?.textContent).toContain(
-      '"html": "<img src=x onerror=alert(1)>"',
-    );
-  });
-
-  it("shows an unknown event's content, which Python sends beside the body", () => {
-    const model = mount();
-    model.receive(
-      events(
-        numbered(0, item({ type: "thinking", content: "<b>hmm</b>", body: { type: "thinking" } })),
-        true,
-      ),
-    );
-    const text = q(el, "neo-unknown").querySelector("pre")?.textContent ?? "";
-    expect(JSON.parse(text)).toEqual({ type: "thinking", content: "<b>hmm</b>" });
-  });
-
-  it("shows notes for confirmations, cancellations, errors and warnings", () => {
-    const model = mount();
-    model.receive(
-      events(
-        numbered(
-          0,
-          item({ type: "set_task_name", name: "Fix <b>bucket</b>" }),
-          item({ type: "user_confirmation", approval_request_id: "r1", ok: true }),
-          item({ type: "user_confirmation", approval_request_id: "r2", ok: false }),
-          item({ type: "user_cancel" }),
-          item({ type: "cancelled" }),
-          item({ type: "error", content: "Neo failed: <script>x</script>" }),
-          item({ type: "warning", content: "Careful" }),
-        ),
-        true,
-      ),
-    );
-    const notes = Array.from(el.querySelectorAll(".neo-note")).map((n) => n.textContent);
-    expect(notes).toEqual([
-      "Task named “Fix <b>bucket</b>”",
-      "Approved",
-      "Declined",
-      "Stop requested",
-      "Cancelled",
-      "Neo failed: <script>x</script>",
-      "Careful",
-    ]);
-    expect(el.querySelector(".neo-items script, .neo-items b")).toBeNull();
-    expect(el.querySelector(".neo-note-error")).not.toBeNull();
-  });
-});
-
-describe("approval card", () => {
-  it("approves once, however often it is clicked", async () => {
-    const model = mount({ approvals: { req_1: "pending" } });
-    model.receive(events(numbered(0, approvalItem("req_1")), true));
-    const card = q(el, "neo-approval");
-    expect(card.dataset.state).toBe("pending");
-    expect(card.querySelector("strong")?.textContent).toBe("PR");
-    expect(qa(el, "neo-tool")).toHaveLength(0);
-    const approve = q<HTMLButtonElement>(card, "neo-approve");
-    expect(approve.disabled).toBe(false);
-    approve.click();
-    approve.click();
-    approve.dispatchEvent(new MouseEvent("click", { bubbles: true }));
-    q<HTMLButtonElement>(card, "neo-decline").click();
-    const sent = model.sentOfType("approve");
-    expect(sent).toHaveLength(1);
-    expect(model.sentOfType("decline")).toHaveLength(0);
-    expect(sent[0]).toMatchObject({ type: "approve", approval_request_id: "req_1" });
-    expect(typeof sent[0].request_id).toBe("string");
-    expect(approve.disabled).toBe(true);
-    ack(model, sent[0]);
-    await flush();
-    approve.click();
-    expect(model.sentOfType("approve")).toHaveLength(1);
-    expect(approve.disabled).toBe(true);
-    model.set("approvals", { req_1: "approved" });
-    expect(card.dataset.state).toBe("approved");
-    expect(card.querySelector("button")).toBeNull();
-    expect(card.textContent).toContain("Approved");
-  });
-
-  it.each([
-    ["approved", "Approved"],
-    ["declined", "Declined"],
-    ["superseded", "Superseded"],
-  ] as const)("a %s request shows a label and no button", (state, label) => {
-    const model = mount({ approvals: { req_1: state } });
-    model.receive(events(numbered(0, approvalItem("req_1")), true));
-    const card = q(el, "neo-approval");
-    expect(card.dataset.state).toBe(state);
-    expect(card.querySelector("button, input")).toBeNull();
-    expect(card.querySelector(".neo-approval-label")?.textContent).toBe(label);
-    model.set("approvals", { req_1: "pending" });
-    expect(card.querySelector("button")).toBeNull();
-    expect(card.dataset.state).toBe(state);
-    expect(card.querySelector(".neo-approval-label")?.textContent).toBe(label);
-  });
-
-  it("declines with the reason typed", () => {
-    const model = mount({ approvals: { req_1: "pending" } });
-    model.receive(events(numbered(0, approvalItem("req_1")), true));
-    const card = q(el, "neo-approval");
-    card.querySelector<HTMLInputElement>(".neo-decline-reason")!.value =
-      "  use a smaller instance ";
-    q<HTMLButtonElement>(card, "neo-decline").click();
-    q<HTMLButtonElement>(card, "neo-decline").click();
-    expect(model.sentOfType("decline")).toEqual([
-      expect.objectContaining({ approval_request_id: "req_1", message: "use a smaller instance" }),
-    ]);
-    expect(q<HTMLButtonElement>(card, "neo-approve").disabled).toBe(true);
-  });
-
-  it("shows a failed answer and lets the reader try again", async () => {
-    const model = mount({ approvals: { req_1: "pending" } });
-    model.receive(events(numbered(0, approvalItem("req_1")), true));
-    const approve = q<HTMLButtonElement>(el, "neo-approve");
-    approve.click();
-    ack(model, model.sentOfType("approve")[0], false, "Nothing to approve: req_1 was answered");
-    await flush();
-    const error = el.querySelector<HTMLElement>(".neo-approval .neo-inline-error")!;
-    expect(visible(error)).toBe(true);
-    expect(error.textContent).toBe("Nothing to approve: req_1 was answered");
-    expect(approve.disabled).toBe(false);
-    approve.click();
-    const sent = model.sentOfType("approve");
-    expect(sent).toHaveLength(2);
-    expect(sent[0].request_id).not.toBe(sent[1].request_id);
-  });
-
-  it("warns about a malformed request and offers no Approve", () => {
-    const model = mount({ approvals: {} });
-    model.receive(
-      events(
-        numbered(
-          0,
-          item({
-            type: "user_approval_request",
-            approval: { id: null, description: "{broken", malformed: true },
-          }),
-        ),
-        true,
-      ),
-    );
-    const card = q(el, "neo-approval");
-    expect(card.dataset.malformed).toBe("true");
-    expect(card.querySelector(".neo-approval-warning")).not.toBeNull();
-    expect(card.querySelector('[data-testid="neo-approve"]')).toBeNull();
-  });
-
-  it("a malformed request with an id can still be declined", () => {
-    const model = mount({ approvals: { req_2: "pending" } });
-    model.receive(
-      events(
-        numbered(
-          0,
-          item({
-            type: "user_approval_request",
-            approval: { id: "req_2", description: "", malformed: true },
-          }),
-        ),
-        true,
-      ),
-    );
-    const card = q(el, "neo-approval");
-    expect(card.querySelector('[data-testid="neo-approve"]')).toBeNull();
-    q<HTMLButtonElement>(card, "neo-decline").click();
-    expect(model.sentOfType("decline")).toHaveLength(1);
   });
 });
 
@@ -648,7 +349,7 @@ describe("a busy kernel", () => {
   it("asks again for events the kernel holds but the view never got", () => {
     vi.useFakeTimers();
     const model = mount();
-    model.receive(events(numbered(0, item({ type: "user_message", content: "a" })), true));
+    model.receive(events(numbered(0, userText("a")), true));
     model.sent = [];
     model.set("event_count", 3);
     vi.advanceTimersByTime(2500);
@@ -659,7 +360,7 @@ describe("a busy kernel", () => {
 describe("a lost kernel", () => {
   it("says so and disables controls when the comm closes", () => {
     const model = mount({ approvals: { req_1: "pending" }, status: "running" });
-    model.receive(events(numbered(0, approvalItem("req_1")), true));
+    model.receive(events(numbered(0, approvalItem()), true));
     const notice = q(el, "neo-disconnected");
     expect(visible(notice)).toBe(false);
     model.emit("comm:close");
@@ -675,7 +376,7 @@ describe("a lost kernel", () => {
 
   it("says so when the widget manager marks the comm dead, until the kernel speaks again", () => {
     const model = mount();
-    model.receive(events(numbered(0, item({ type: "user_message", content: "a" })), true));
+    model.receive(events(numbered(0, userText("a")), true));
     model.emit("comm_live_update");
     const notice = q(el, "neo-disconnected");
     expect(visible(notice)).toBe(true);
@@ -714,7 +415,7 @@ describe("a lost kernel", () => {
     vi.advanceTimersByTime(200);
     expect(visible(notice)).toBe(true);
     expect(q<HTMLTextAreaElement>(el, "neo-input").disabled).toBe(true);
-    model.receive(events(numbered(0, item({ type: "user_message", content: "late" })), true));
+    model.receive(events(numbered(0, userText("late")), true));
     expect(visible(notice)).toBe(false);
     expect(q<HTMLTextAreaElement>(el, "neo-input").disabled).toBe(false);
   });
@@ -749,14 +450,14 @@ describe("autoscroll", () => {
     const metrics = { scrollHeight: 1000, clientHeight: 500 };
     scrollable(log, metrics);
     log.scrollTop = 500;
-    model.receive(events(numbered(0, item({ type: "user_message", content: "a" })), true));
+    model.receive(events(numbered(0, userText("a")), true));
     metrics.scrollHeight = 1200;
     const jump = q<HTMLButtonElement>(el, "neo-jump");
     expect(visible(jump)).toBe(false);
 
     log.scrollTop = 100;
     log.dispatchEvent(new Event("scroll"));
-    model.receive(events(numbered(1, item({ type: "user_message", content: "b" }))));
+    model.receive(events(numbered(1, userText("b"))));
     expect(visible(jump)).toBe(true);
     expect(log.scrollTop).toBe(100);
 

@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { renderMarkdown, sanitize } from "../src/markdown";
+import type { Item } from "../src/model";
+import {
+  approvalItem,
+  events,
+  neoText,
+  numbered,
+  panelFixture,
+  parts,
+  q,
+  toolItem,
+  userText,
+} from "./helpers";
 
 /** Agent text that tries to run code, leak the page, or pose as the panel. */
 const PAYLOADS: string[] = [
@@ -135,5 +147,207 @@ describe("sanitizing agent text", () => {
     document.body.append(el);
     el.remove();
     expect(calls).toEqual([]);
+  });
+});
+
+/** Nothing in the panel can run, load or navigate anywhere but http(s) (mailto in markdown). */
+function assertPanelSafe(root: Element): void {
+  expect(
+    root.querySelector("script, iframe, style, form, svg, math, object, embed, link, meta, base"),
+  ).toBeNull();
+  for (const node of Array.from(root.querySelectorAll("*"))) {
+    for (const attr of Array.from(node.attributes)) {
+      const name = attr.name.toLowerCase();
+      expect(name.startsWith("on"), `${name} on <${node.tagName}>`).toBe(false);
+      expect(["style", "srcdoc", "formaction", "xlink:href", "srcset"]).not.toContain(name);
+      if (name === "style") continue;
+      expect(attr.value).not.toMatch(/^\s*(?:java|vb)script\s*:|^\s*data\s*:/i);
+    }
+    if (node.hasAttribute("href")) {
+      expect(node.getAttribute("href")).toMatch(/^(?:https?|mailto):/i);
+      expect(node.getAttribute("rel")).toBe("noopener noreferrer");
+    }
+    if (node.hasAttribute("src")) {
+      expect(node.closest(".neo-markdown"), "src outside markdown").not.toBeNull();
+      expect(node.getAttribute("src")).toMatch(/^https?:/i);
+    }
+  }
+  // Only the panel's own controls: nothing from the API poses as a button or a field.
+  for (const control of Array.from(root.querySelectorAll("button, input, textarea, select"))) {
+    expect(control.className, control.outerHTML).toMatch(/^neo-/);
+  }
+}
+
+/** An item of every kind, every field from the API set to `payload`. */
+function everyField(payload: string): Item[] {
+  const diff = {
+    file: payload,
+    patch: `--- a/x\n+++ b/x\n@@ -1 +1 @@\n-${payload}\n+${payload}\n ${payload}`,
+    added: 1,
+    removed: 1,
+  };
+  const chip = { type: payload, label: payload, url: payload };
+  return numbered(
+    0,
+    userText(payload, payload),
+    neoText(payload),
+    toolItem({
+      key: payload,
+      call_id: payload,
+      name: payload,
+      arguments: payload,
+      execution_mode: payload,
+      state: "running",
+      progress: payload,
+      result: payload,
+      started_at: payload,
+    }),
+    toolItem({ key: "done", name: payload, state: "error", result: payload, is_error: true }),
+    approvalItem({
+      id: payload,
+      message: payload,
+      approval_type: payload,
+      title: payload,
+      sensitive: true,
+      source: payload,
+      buttons: [payload, payload],
+      tool_name: payload,
+      tool_arguments: payload,
+      plan: payload,
+      diff: [diff, { ...diff, file: "x.ts" }],
+      last_approval_diff: [diff],
+    }),
+    parts(
+      payload,
+      {
+        view: "answer",
+        approval_request_id: payload,
+        ok: false,
+        instructions: payload,
+        synthetic: false,
+      },
+      { view: "note", tone: "error", text: payload },
+      { view: "divider", text: payload, detail: payload },
+      { view: "entities", text: payload, added: [chip], removed: [chip] },
+      {
+        view: "trigger",
+        triggers: [
+          {
+            provider: payload,
+            title: payload,
+            event_type: payload,
+            reference: payload,
+            url: payload,
+            badge_label: payload,
+            badge_tone: payload,
+            details: [{ label: payload, value: payload, kind: payload }],
+            omitted: 2,
+            received_at: payload,
+          },
+        ],
+        instructions: payload,
+        text: payload,
+      },
+      { view: "unknown", json: JSON.stringify({ type: payload, html: payload }) },
+    ),
+  );
+}
+
+const TEXT_SELECTORS = [
+  ".neo-message-user .neo-message-text",
+  ".neo-tool-name",
+  ".neo-tool-progress",
+  ".neo-tool-args",
+  ".neo-tool-result",
+  ".neo-approval-title",
+  ".neo-approval-tool pre",
+  ".neo-diff-name",
+  ".neo-diff-del .neo-diff-code",
+  ".neo-diff-context .neo-diff-code",
+  '[data-testid="neo-approve"]',
+  '[data-testid="neo-decline"]',
+  ".neo-note-error",
+  ".neo-divider-text",
+  ".neo-divider-detail-text",
+  ".neo-entity-change-text",
+  ".neo-trigger-provider",
+  ".neo-trigger-title",
+  ".neo-trigger-reference",
+  ".neo-badge",
+  ".neo-trigger-details dt",
+  ".neo-trigger-details dd",
+];
+
+describe("every field from the API", () => {
+  const panel = panelFixture();
+
+  it.each(PAYLOADS)("%s", (payload) => {
+    const model = panel.mount({
+      task_name: payload,
+      entities: [{ type: payload, label: payload, url: payload }],
+      banner: { level: "error", title: payload, message: payload },
+      busy_reason: payload,
+      console_url: payload,
+      approval_mode: payload,
+      plan_mode: true,
+      permission_mode: payload,
+      approvals: { [payload]: "pending" },
+    });
+    model.receive(events(everyField(payload), true));
+    for (const details of Array.from(panel.el.querySelectorAll("details"))) details.open = true;
+    for (const details of Array.from(panel.el.querySelectorAll("details"))) {
+      details.dispatchEvent(new Event("toggle"));
+    }
+    assertPanelSafe(panel.el);
+    // Text fields show the payload as it came: as text, never as markup.
+    for (const selector of TEXT_SELECTORS) {
+      // A diff line holds one line of a payload that spans several.
+      if (selector.includes("neo-diff-code") && payload.includes("\n")) continue;
+      const found = panel.el.querySelector(selector);
+      expect(found, selector).not.toBeNull();
+      expect(found!.textContent, selector).toContain(payload);
+    }
+    expect(q(panel.el, "neo-unknown").querySelector("pre")?.textContent).toBe(
+      JSON.stringify({ type: payload, html: payload }),
+    );
+    expect(q(panel.el, "neo-task-name").textContent).toBe(payload);
+  });
+
+  it("a javascript: URL never becomes a link, wherever it comes", () => {
+    const bad = "javascript:alert(1)";
+    const model = panel.mount({
+      console_url: bad,
+      entities: [{ type: "repository", label: "repo", url: bad }],
+    });
+    const items = everyField("x").map((it) =>
+      JSON.parse(JSON.stringify(it).replaceAll('"url":"x"', `"url":"${bad}"`)),
+    );
+    model.receive(events(items, true));
+    expect(panel.el.querySelector("a[href^='javascript' i]")).toBeNull();
+    expect(panel.el.querySelector('[data-testid="neo-trigger-reference"]')?.tagName).toBe("SPAN");
+    expect(
+      Array.from(panel.el.querySelectorAll('[data-testid="neo-entity"]')).map((c) => c.tagName),
+    ).toEqual(["SPAN", "SPAN", "SPAN"]);
+    expect(q(panel.el, "neo-console-link").hasAttribute("href")).toBe(false);
+  });
+
+  it("highlighted diff lines keep markup in code as text", () => {
+    const model = panel.mount();
+    const line = 'const x = "</span><img src=x onerror=alert(1)>";';
+    model.receive(
+      events(
+        numbered(
+          0,
+          approvalItem({
+            diff: [{ file: "a.ts", patch: `@@ -1 +1 @@\n+${line}`, added: 1, removed: 0 }],
+          }),
+        ),
+        true,
+      ),
+    );
+    const code = panel.el.querySelector(".neo-diff-add .neo-diff-code")!;
+    expect(code.querySelector("span")).not.toBeNull();
+    expect(code.querySelector("img")).toBeNull();
+    expect(code.textContent).toBe(line);
   });
 });
