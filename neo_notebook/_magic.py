@@ -311,6 +311,7 @@ class NeoMagics(Magics):
             display(chat)
         if args.wait:
             self._wait(
+                client,
                 chat,
                 args.timeout if args.timeout is not None else self.wait_timeout,
                 quiet=args.quiet,
@@ -318,7 +319,9 @@ class NeoMagics(Magics):
             )
         return None
 
-    def _wait(self, chat: NeoChat, timeout: float, *, quiet: bool, since: int) -> None:
+    def _wait(
+        self, client: NeoClient, chat: NeoChat, timeout: float, *, quiet: bool, since: int
+    ) -> None:
         """Wait for Neo, then print what it said after event number ``since``."""
         try:
             finished = chat.wait(timeout)
@@ -337,7 +340,7 @@ class NeoMagics(Magics):
             for event in chat.events[since:]:
                 if event.type == "assistant_message" and event.content:
                     print(f"Neo: {_gist(event.content)}")
-            pending = chat.client.pending_approval(chat.task_id) if chat.task_id else None
+            pending = client.pending_approval(chat.task_id) if chat.task_id else None
             if pending:
                 print(
                     f"Neo asks for approval: {_gist(pending.description)}\n"
