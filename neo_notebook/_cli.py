@@ -48,8 +48,10 @@ def _add_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="the emulator and JupyterLab on the quickstart notebook",
         description=(
             "Start the emulator with a seeded history and JupyterLab on "
-            "notebooks/quickstart.ipynb, with the environment set so notebooks talk to the "
-            "emulator. Ctrl-C stops both. Options after -- go to `jupyter lab`."
+            "notebooks/quickstart.ipynb (run it from the repository's root), with the "
+            "environment set so notebooks talk to the emulator, and print the quickstart's "
+            "URL. Ctrl-C stops both. Options after -- go to `jupyter lab` (e.g. -- --no-browser "
+            "--ip 0.0.0.0 in a container)."
         ),
     )
     p.add_argument("--history", type=int, default=40, help="seeded past tasks (default: 40)")
@@ -57,6 +59,13 @@ def _add_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--pace", type=float, default=0.6, help="seconds between the agent's events (default: 0.6)"
     )
     p.add_argument("--port", type=int, default=0, help="emulator port (default: any free one)")
+    p.add_argument(
+        "--api",
+        choices=("seed", "current"),
+        default="current",
+        help="the emulator's event shapes: the current spec's or the seed contract's "
+        "(default: current)",
+    )
     p.add_argument("lab_args", nargs=argparse.REMAINDER, help="arguments for `jupyter lab`")
     p.set_defaults(run=_run_demo)
 
@@ -65,7 +74,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
 
     lab_args = [a for a in args.lab_args if a != "--"]
-    return run_demo(history=args.history, pace=args.pace, port=args.port, lab_args=lab_args)
+    return run_demo(
+        history=args.history, pace=args.pace, port=args.port, api=args.api, lab_args=lab_args
+    )
 
 
 def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,6 +15,7 @@ cell on an ``error`` message, would let the notebook pass.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from ._client import NeoClient
 from ._entities import entity_diff
@@ -36,6 +39,20 @@ _PLACEHOLDER = re.compile(
     r"(\{\{|\{)([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(\}\}|\})"
 )
 _MISSING = object()
+
+_COMMANDS: dict[str, tuple[str, str]] = {
+    # %neo COMMAND: (its arguments, what it does), in the order help lists them.
+    "tasks": ("", "List the organization's tasks, as a DataFrame."),
+    "events": ("[ID]", "List a task's events, as a DataFrame (default: the current task)."),
+    "status": ("", "Show the current task's status and what Neo waits for."),
+    "chat": ("", "Show the current task's chat panel."),
+    "use": ("ID", "Make task ID the current task."),
+    "new": ("", "Make the next %%neo cell start a new task."),
+    "approve": ("[REQUEST_ID]", "Approve what Neo asks for (default: its pending request)."),
+    "decline": ("[REQUEST_ID]", "Decline it; --message TEXT tells Neo what to do instead."),
+    "cancel": ("", "Ask Neo to stop working on the current task."),
+    "help": ("", "Show this help."),
+}
 
 
 class MagicUsageError(ConfigurationError):
@@ -89,11 +106,61 @@ def _unquote(text: str) -> str:
     return text
 
 
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_WORD = re.compile(r"\w+")
+
+
 def _gist(markdown: str, limit: int = 160) -> str:
-    """The first line of a message with its markdown marks dropped, clipped."""
-    line = next((ln for ln in markdown.splitlines() if ln.strip()), "")
-    line = re.sub(r"^[#>*\-\s]+|[*`_]", "", line).strip()
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """The first block of a message (heading, paragraph, list item, code) as plain text, clipped.
+
+    Markdown is parsed, not pattern-matched, so identifiers, code spans and links survive:
+
+    >>> _gist("## Running `pulumi_preview` on **infra/prod**\n\nDetails follow.")
+    'Running pulumi_preview on infra/prod'
+    >>> _gist("- See [the docs](https://example.com/a_b) for __init__ and a*b")
+    'See the docs (https://example.com/a_b) for __init__ and a*b'
+    """
+    text = ""
+    for token in _MARKDOWN.parse(markdown):
+        if token.type == "inline":
+            text = _plain(token.children or [])
+        elif token.type in ("fence", "code_block"):
+            text = next((ln for ln in token.content.splitlines() if ln.strip()), "")
+        if text.strip():
+            break
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(children: list[Token]) -> str:
+    """Inline tokens as the text a reader sees; a link keeps its address."""
+    parts: list[str] = []
+    links: list[tuple[int, str]] = []  # where each open link's text starts, and its address
+    skip = 0
+    for i, token in enumerate(children):
+        if skip:
+            skip -= 1
+        elif token.type in ("text", "code_inline", "html_inline", "image"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type in ("em_open", "strong_open") and token.markup.startswith("_"):
+            # CommonMark reads `__init__` as a bold "init"; in an agent's prose about code a
+            # lone word between underscores is an identifier far more often than emphasis.
+            inside = children[i + 1 : i + 3]
+            if [t.type for t in inside] == ["text", token.type.replace("_open", "_close")] and (
+                _WORD.fullmatch(inside[0].content)
+            ):
+                parts.append(f"{token.markup}{inside[0].content}{token.markup}")
+                skip = 2
+        elif token.type == "link_open":
+            links.append((len(parts), str(token.attrs.get("href", ""))))
+        elif token.type == "link_close" and links:
+            start, href = links.pop()
+            label = "".join(parts[start:])
+            if label not in (href, href.removeprefix("mailto:")):  # autolinks show once
+                parts.append(f" ({href})")
+    return "".join(parts)
 
 
 @magics_class
@@ -106,7 +173,6 @@ class NeoMagics(Magics):
     wait_timeout = t.Float(600.0, help="Seconds %%neo --wait waits for Neo by default.").tag(
         config=True
     )
-    page_size = t.Int(1000, help="Page size for %neo tasks and %neo events.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -177,27 +243,10 @@ class NeoMagics(Magics):
         """%%neo [options], then the message to Neo in the cell body."""
 
     @magic_arguments()
-    @argument(
-        "command",
-        nargs="?",
-        default="help",
-        choices=[
-            "tasks",
-            "events",
-            "use",
-            "new",
-            "approve",
-            "decline",
-            "cancel",
-            "status",
-            "chat",
-            "help",
-        ],
-        help="What to do.",
-    )
-    @argument("value", nargs="?", help="A task id (events, use) or approval request id.")
-    @argument("--org", help="Pulumi organization.")
-    @argument("--message", default="", help="For decline: what Neo should do instead.")
+    @argument("command", nargs="?", default="help", choices=list(_COMMANDS), help="What to do.")
+    @argument("value", nargs="?", help="A task id (events, use) or an approval request id.")
+    @argument("--org", help="Pulumi organization (default: %%config NeoMagics.org or PULUMI_ORG).")
+    @argument("--message", metavar="TEXT", default="", help="For decline: what Neo should do.")
     def _line_parser(self, line: str) -> None:
         """%neo COMMAND [VALUE]: tasks, events [ID], use ID, new, approve [REQUEST_ID],
         decline [REQUEST_ID] [--message TEXT], cancel, status, chat, help."""
@@ -207,6 +256,9 @@ class NeoMagics(Magics):
     def neo(self, line: str, cell: str | None = None) -> Any:
         """Talk to Pulumi Neo. ``%%neo [options]`` sends the cell; ``%neo help`` for commands."""
         try:
+            if {"-h", "--help"} & set(line.split()):
+                print(self._help())
+                return None
             if cell is None:
                 return self._line(line)
             return self._cell(line, cell)
@@ -259,6 +311,7 @@ class NeoMagics(Magics):
             display(chat)
         if args.wait:
             self._wait(
+                client,
                 chat,
                 args.timeout if args.timeout is not None else self.wait_timeout,
                 quiet=args.quiet,
@@ -266,7 +319,9 @@ class NeoMagics(Magics):
             )
         return None
 
-    def _wait(self, chat: NeoChat, timeout: float, *, quiet: bool, since: int) -> None:
+    def _wait(
+        self, client: NeoClient, chat: NeoChat, timeout: float, *, quiet: bool, since: int
+    ) -> None:
         """Wait for Neo, then print what it said after event number ``since``."""
         try:
             finished = chat.wait(timeout)
@@ -285,20 +340,21 @@ class NeoMagics(Magics):
             for event in chat.events[since:]:
                 if event.type == "assistant_message" and event.content:
                     print(f"Neo: {_gist(event.content)}")
-            pending = chat.pending_approval
+            pending = client.pending_approval(chat.task_id) if chat.task_id else None
             if pending:
                 print(
-                    f"Neo asks for approval: {pending.description}\n"
+                    f"Neo asks for approval: {_gist(pending.description)}\n"
                     "Approve in the panel, or run %neo approve."
                 )
 
     def _line(self, line: str) -> Any:
         args = parse_argstring(self._line_parser, line)
-        client = self.client(args.org)
         command = args.command
-        if command == "help":
+        if command == "help":  # before the client: help needs no Pulumi login
             print(self._help())
-        elif command == "tasks":
+            return None
+        client = self.client(args.org)
+        if command == "tasks":
             return client.tasks_frame()
         elif command == "events":
             return client.events_frame(self._task(args.value))
@@ -333,6 +389,42 @@ class NeoMagics(Magics):
         return None
 
     def _help(self) -> str:
-        cell = self._cell_parser.__doc__ or ""
-        lines = self._line_parser.__doc__ or ""
-        return f"%%neo: send the cell to Neo.\n{cell}\n%neo: commands.\n{lines}"
+        cell = self._cell_parser.parser
+        width = 26
+        lines = [
+            "%%neo [OPTIONS]",
+            "MESSAGE",
+            "    Send the cell to Neo: the first %%neo cell starts a task, later ones continue",
+            "    it. {name} and {name.attr} are filled in from the notebook's variables.",
+            "",
+            "Options:",
+            *_option_lines(cell, width),
+            "",
+            "%neo COMMAND",
+            "    Work with the current task (the one the last %%neo cell talked to).",
+            "",
+            "Commands:",
+        ]
+        for name, (arguments, description) in _COMMANDS.items():
+            lines.append(_help_line(f"{name} {arguments}".strip(), description, width))
+        lines += ["", "Options:", *_option_lines(self._line_parser.parser, width)]
+        return "\n".join(lines)
+
+
+def _option_lines(parser: argparse.ArgumentParser, width: int) -> list[str]:
+    """One line per option of a magic's parser: how to write it, and what it does."""
+    lines = []
+    for action in parser._actions:
+        if not action.option_strings:
+            continue
+        invocation = ", ".join(action.option_strings)
+        if action.nargs != 0:
+            invocation += f" {action.metavar or action.dest.upper()}"
+        lines.append(_help_line(invocation, (action.help or "").replace("%%", "%"), width))
+    return lines
+
+
+def _help_line(term: str, description: str, width: int) -> str:
+    if len(term) > width - 4:
+        return f"  {term}\n{' ' * width}{description}"
+    return f"  {term:<{width - 2}}{description}"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
 from neo_notebook import ConflictError, NeoChat, NeoError, Repository, Stack
-from neo_notebook._magic import MagicUsageError, NeoMagics, interpolate
+from neo_notebook._magic import _COMMANDS, MagicUsageError, NeoMagics, _gist, interpolate
 from neo_notebook._widget import _CHATS
 from neo_notebook.emulator import NeoEmulator
 
@@ -244,8 +244,6 @@ def test_line_commands(
     assert neo_magics(shell).current_task == task
     line(shell, "cancel")
     assert emulator.posted[-1][1]["type"] == "user_cancel"
-    line(shell, "help")
-    assert "%%neo" in capsys.readouterr().out
     with pytest.raises(MagicUsageError):
         line(shell, "explode")
 
@@ -263,3 +261,110 @@ def test_config_sets_the_org(shell: InteractiveShell, emulator: NeoEmulator) -> 
     with pytest.raises(NeoError, match="404"):
         cell(shell, "--quiet", "hello")
     assert emulator.posted == []
+
+
+def test_help_lists_every_option_and_command_and_no_internals(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    magics = neo_magics(shell)
+    line(shell, "help")
+    text = capsys.readouterr().out
+    options = [
+        action
+        for parser in (magics._cell_parser.parser, magics._line_parser.parser)
+        for action in parser._actions
+        if action.option_strings
+    ]
+    assert len(options) >= 12
+    for action in options:
+        (row,) = [r for r in text.splitlines() if r.strip().startswith(action.option_strings[0])][
+            :1
+        ]
+        assert len(row.split()) > 2, f"{action.option_strings[0]} has no description"
+    for command, (arguments, _) in _COMMANDS.items():
+        row = next(r for r in text.splitlines() if r.startswith(f"  {command} "))
+        assert f"{command} {arguments}".strip() in row and len(row.split()) > 2
+    assert "_parser" not in text and "%_" not in text and "%%config" not in text
+    line(shell, "")  # no command is help too, and so are -h and --help, cell or line
+    line(shell, "--help")
+    cell(shell, "-h", "this is not sent")
+    assert capsys.readouterr().out == text * 3
+
+
+def test_help_needs_no_pulumi_login(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip = InteractiveShell.instance()
+    try:
+        ip.run_line_magic("load_ext", "neo_notebook")
+        line(ip, "help")
+        assert "Commands:" in capsys.readouterr().out
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_page_size_is_gone() -> None:
+    assert "page_size" not in NeoMagics.class_trait_names()
+
+
+GISTS = [
+    ("Running pulumi_preview on infra/prod.", "Running pulumi_preview on infra/prod."),
+    ("Running `pulumi_preview` on **infra/prod**.", "Running pulumi_preview on infra/prod."),
+    ("Define __init__, _private_ in snake_case", "Define __init__, _private_ in snake_case"),
+    ("Multiply a*b and a * b, not *this*", "Multiply a*b and a * b, not this"),
+    ("## Looking at `infra/prod`\n\nI'll start from the state.", "Looking at infra/prod"),
+    ("- **Stack:** `infra/prod`\n- second item", "Stack: infra/prod"),
+    ("1. first_step\n2. second", "first_step"),
+    ("> quoted __main__ text", "quoted __main__ text"),
+    ("See [the PR](https://github.com/acme/pull/7)", "See the PR (https://github.com/acme/pull/7)"),
+    ("Opened [https://x.io/a_b](https://x.io/a_b)", "Opened https://x.io/a_b"),
+    (
+        "Mail <ops@acme.dev> or <https://acme.dev/on_call>",
+        "Mail ops@acme.dev or https://acme.dev/on_call",
+    ),
+    ("```bash\npulumi preview --stack prod_eu\n```\nthen more", "pulumi preview --stack prod_eu"),
+    ("\n\n   \nfirst\nsecond line  \nthird", "first second line third"),
+    ("<b>not html</b> &amp; entities", "<b>not html</b> & entities"),
+    ("![diagram_v2](d.png) shows ~~old~~ new", "diagram_v2 shows old new"),
+    ("| `aws:ec2:Instance` | 3 |\n|---|---|\n| a | b |", "aws:ec2:Instance"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("markdown", "gist"), GISTS)
+def test_gist_is_plain_text_that_keeps_identifiers_code_and_links(markdown: str, gist: str) -> None:
+    assert _gist(markdown) == gist
+
+
+def test_gist_is_clipped_to_one_line() -> None:
+    text = _gist("word_" * 100)
+    assert len(text) == 160 and text.endswith("…") and "\n" not in text
+
+
+def test_wait_prints_identifiers_intact_and_the_pending_approval(
+    shell: InteractiveShell, emulator: NeoEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Over HTTP: what Neo said after the cell, one plain line each, identifiers kept."""
+    cell(shell, "--wait --quiet", CHANGE)
+    magics = neo_magics(shell)
+    task = magics.current_task
+    assert task
+    chat = magics.client().chat(task)
+    since = chat.event_count
+    emulator.inject_event(
+        task,
+        {
+            "type": "agentResponse",
+            "eventBody": {
+                "type": "assistant_message",
+                "content": "### Running `pulumi_preview` on **infra/prod**\n\nDetails below.",
+            },
+        },
+    )
+    capsys.readouterr()
+    magics._wait(magics.client(), chat, 10, quiet=False, since=since)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Neo: Running pulumi_preview on infra/prod"
+    assert out[1].startswith("Neo asks for approval: Create a pull request in ")
+    assert "right-sizes " in out[1] and "`" not in out[1]
+    assert out[2] == "Approve in the panel, or run %neo approve."
