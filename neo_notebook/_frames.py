@@ -342,7 +342,7 @@ class Collector:
                 owner = said if said is not None else owner
                 seen = self._seen.setdefault(owner, set())
                 seq = self._next_seq.get(owner, 0)
-            if event_id:
+            if event_id and type(read.raw.get("id")) is str:  # only real ids say "repeat"
                 if event_id in seen:
                     continue
                 seen.add(event_id)
