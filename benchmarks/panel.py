@@ -1,9 +1,11 @@
 """How the chat panel scales with a long conversation.
 
-1. Paint: a task of 5,000 events, from ``render`` to the conversation laid out in Chromium,
-   against the same for a task of 10 events (the baseline) in the same run.
+1. Paint: a task of 5,000 events in today's shape, 50 of them approval requests carrying
+   200-line diffs, from ``render`` to the conversation laid out in Chromium, against the
+   same for a task of 10 events (the baseline) in the same run. Target: under 1 s.
 2. Update: the bytes sent to the front-end when one event is added to that task, against the
    bytes a trait-based design would resend (the whole history, as traitlets do for lists).
+   Target: under 2 KB.
 
 The page runs the real bundle (neo_notebook/static/widget.js) with a stand-in model that
 answers the view's ``sync`` with the kernel's own snapshot message, captured from a NeoChat
@@ -23,9 +25,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from neo_notebook import NeoClient
-from neo_notebook._widget import NeoChat
+from neo_notebook import NeoChat, NeoClient
 from neo_notebook.emulator import NeoEmulator
+
+APPROVALS = 50
+DIFF_LINES = 200
 
 STATIC = Path(__file__).resolve().parents[1] / "neo_notebook" / "static"
 CHROMIUM_ARGS = [
@@ -43,7 +47,10 @@ import widget from "./widget.js";
 window.paint = async (name) => {
   const snapshot = await (await fetch(name)).json();
   const state = {task_id: "t", task_name: "bench", status: "idle", entities: [], approvals: {},
-                 pending_approval: null, banner: null, busy_reason: "", event_count: 0};
+                 answers: {}, banner: null, busy_reason: "", event_count: 0,
+                 approval_mode: "manual", plan_mode: false, permission_mode: "default",
+                 context: {used: 41000, window: 200000, threshold_percent: 80},
+                 tokens_used: 500000, console_url: null};
   const handlers = {};
   const model = {
     get: (k) => state[k], set() {}, save_changes() {}, off() {},
@@ -75,9 +82,48 @@ def snapshot_of(emu: NeoEmulator, task_id: str) -> tuple[Message, NeoChat, list[
     client = NeoClient(emu.org, token=emu.token, base_url=emu.url)
     chat = NeoChat(client, task_id=task_id)
     sent: list[dict[str, Any]] = []
-    chat._post = sent.append  # type: ignore[method-assign]
+    chat.send = sent.append  # type: ignore[method-assign]
     chat._on_front_end_message(chat, {"type": "sync", "after": -1}, [])
     return sent[-1], chat, sent
+
+
+def add_approvals(emu: NeoEmulator, task_id: str) -> None:
+    """Spread approval requests with long diffs over the task, each answered."""
+    body = "\n".join(
+        f"+  resource_{i} = aws.s3.BucketV2('logs-{i}', tags=tags)" for i in range(DIFF_LINES)
+    )
+    for n in range(APPROVALS):
+        emu.inject_event(
+            task_id,
+            {
+                "type": "agentResponse",
+                "eventBody": {
+                    "type": "user_approval_request",
+                    "id": f"req_bench_{n}",
+                    "message": f"Apply change {n}?",
+                    "approval_type": "general",
+                    "sensitivity": "regular",
+                    "context": {
+                        "git_diff": {
+                            f"infra/change_{n}.py": f"@@ -0,0 +1,{DIFF_LINES} @@\n{body}",
+                            "Pulumi.prod.yaml": "@@ -1 +1 @@\n-replicas: 2\n+replicas: 3",
+                        },
+                        "plan_description": "1. Add the buckets\n2. Open a pull request",
+                    },
+                },
+            },
+        )
+        emu.inject_event(
+            task_id,
+            {
+                "type": "userInput",
+                "eventBody": {
+                    "type": "user_confirmation",
+                    "approval_request_id": f"req_bench_{n}",
+                    "ok": True,
+                },
+            },
+        )
 
 
 def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -102,8 +148,10 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with (
-        NeoEmulator(history=2, events_per_task=args.events, seed=1) as big,
-        NeoEmulator(history=1, events_per_task=10, seed=1) as small,
+        NeoEmulator(
+            history=2, events_per_task=args.events - 2 * APPROVALS, seed=1, api="current"
+        ) as big,
+        NeoEmulator(history=1, events_per_task=10, seed=1, api="current") as small,
         tempfile.TemporaryDirectory() as tmp,
     ):
         folder = Path(tmp)
@@ -111,6 +159,7 @@ def main() -> None:
             (folder / name).write_bytes((STATIC / name).read_bytes())
         (folder / "index.html").write_text(PAGE)
         big_task, small_task = big.task_ids[0], small.task_ids[0]
+        add_approvals(big, big_task)
         snapshot, chat, sent = snapshot_of(big, big_task)
         (folder / "big.json").write_text(json.dumps(snapshot))
         (folder / "small.json").write_text(json.dumps(snapshot_of(small, small_task)[0]))
@@ -160,6 +209,7 @@ def main() -> None:
     print(f"{f'paint, {args.events:,} events, median ms':<52} {big_ms:>12.1f}")
     print(f"{'paint ratio, long / baseline':<52} {big_ms / small_ms:>12.1f}x")
     print(f"{'rows laid out (long task)':<52} {rows['big.json']:>12,}")
+    print(f"{'events in the long task':<52} {len(snapshot['events']):>12,}")
     print(f"{'bytes sent for one new event':<52} {update_bytes:>12,}")
     print(f"{'bytes a whole-history trait would resend':<52} {history_bytes:>12,}")
     print(f"{'update / whole history':<52} {update_bytes / history_bytes:>12.5f}")

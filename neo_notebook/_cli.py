@@ -116,9 +116,23 @@ def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     p.add_argument("--seed", type=int, default=0, help="seed for everything random (default: 0)")
     p.add_argument(
         "--api",
-        choices=("seed", "current"),
-        default="seed",
-        help="event shapes: the seed contract's or the current spec's (default: seed)",
+        choices=("current", "seed"),
+        default="current",
+        help="event shapes: today's service or the seed contract's (default: current)",
+    )
+    p.add_argument(
+        "--confirmation-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds before an accepted approval answer shows in the events, as on the live "
+        "service (default: 0)",
+    )
+    p.add_argument(
+        "--no-echo-confirmations",
+        dest="echo_confirmations",
+        action="store_false",
+        help="act on approval answers but never list them (a server that loses the echo)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     p.set_defaults(run=_run_emulator)
@@ -145,6 +159,8 @@ def _run_emulator(args: argparse.Namespace) -> int:
             faults=Faults(rate=args.fault_rate, seed=args.seed),
             api=args.api,
             seed=args.seed,
+            confirmation_delay=args.confirmation_delay,
+            echo_confirmations=args.echo_confirmations,
         )
         emulator.start()
     except (ValueError, OSError) as error:
