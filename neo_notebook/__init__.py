@@ -40,17 +40,8 @@ from ._errors import (
     RateLimitError,
     ServerError,
 )
-from ._events import (
-    Answer,
-    ApprovalRequest,
-    Event,
-    EventLog,
-    FileDiff,
-    TokenUsage,
-    ToolRun,
-    TriggerEvent,
-    approval_requests,
-)
+from ._eventlog import EventLog, ToolRun, approval_requests
+from ._events import Answer, ApprovalRequest, Event, FileDiff, TokenUsage, TriggerEvent
 from ._models import Task, ToolCall
 from ._tail import EventTail
 

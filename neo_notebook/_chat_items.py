@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._entities import Entity, PolicyIssue, PullRequest, Repository, Stack
-from ._events import ApprovalRequest, Event, EventLog, FileDiff, ToolRun, TriggerEvent
+from ._eventlog import EventLog, ToolRun
+from ._events import ApprovalRequest, Event, FileDiff, TriggerEvent
 
 __all__ = ["approval_info", "entity_chip", "event_item", "tool_info"]
 

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from ._config import resolve_settings
 from ._entities import EntityLike, entity_diff
 from ._errors import ApprovalError, ConfigurationError, NeoConnectionError, NeoError
-from ._events import Answer, ApprovalRequest, Event, EventLog
+from ._eventlog import EventLog
+from ._events import Answer, ApprovalRequest, Event
 from ._models import Task, parse_timestamp, utc_now
 from ._transport import MAX_PAGE_SIZE, Transport
 

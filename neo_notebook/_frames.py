@@ -35,7 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._entities import PolicyIssue, PullRequest, Repository, Stack
-from ._events import Event, EventLog, Reading, TokenUsage, ToolRun, read_event
+from ._eventlog import EventLog, ToolRun
+from ._events import Event, Reading, TokenUsage, read_event
 from ._models import Task
 
 __all__ = [

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import nh3
 from markdown_it import MarkdownIt
 
-from ._events import APPROVAL_TOOL, ApprovalRequest, Event, EventLog, FileDiff
+from ._eventlog import EventLog
+from ._events import APPROVAL_TOOL, ApprovalRequest, Event, FileDiff
 
 __all__ = ["transcript_html", "transcript_markdown"]
 

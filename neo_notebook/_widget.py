@@ -49,7 +49,8 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
 )
-from ._events import Answer, ApprovalRequest, Event, EventLog
+from ._eventlog import EventLog
+from ._events import Answer, ApprovalRequest, Event
 from ._models import Task
 from ._transcript import transcript_html, transcript_markdown
 
