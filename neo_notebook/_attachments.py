@@ -176,7 +176,8 @@ _RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
         ),
         0,
     ),
-    ("Pulumi access token", re.compile(r"\bpul-[0-9a-f]{40}\b"), 0),
+    # No word boundaries: a token glued to other text is still a token.
+    ("Pulumi access token", re.compile(r"pul-[0-9a-f]{40}"), 0),
     (
         "AWS secret access key",
         re.compile(
@@ -517,11 +518,12 @@ def _section(name: str, rendered: _Rendered, cut: str | None) -> str:
             f"{_count(rendered.redacted, 'value')} that looked like secrets {were} replaced "
             "with [redacted: ...]."
         )
-    fence = _fence(rendered.body)
+    body = rendered.body.removesuffix("\n")  # the closing fence starts its own line anyway
+    fence = _fence(body)
     parts = [f"### Attached: {name} ({_one_line(rendered.description)})"]
     if notes:
         parts.append(" ".join(notes))
-    parts.append(f"{fence}{rendered.info}\n{rendered.body}\n{fence}")
+    parts.append(f"{fence}{rendered.info}\n{body}\n{fence}")
     return "\n\n".join(parts)
 
 
