@@ -381,7 +381,10 @@ def _frame(frame: pd.DataFrame, limits: Mapping[str, int], *, series: bool = Fal
     table = "\n".join(lines) if len(header) else "(no columns)"
     # Secrets that span cells: a key id in one column, its secret key in the next.
     table, across = redact(table)
-    dtypes = ", ".join(f"{counter.plain(label)}: {dtype}" for label, dtype in shown.dtypes.items())
+    # The header row already counted any secret in a column name.
+    dtypes = ", ".join(
+        f"{redact(_one_line(str(label)))[0]}: {dtype}" for label, dtype in shown.dtypes.items()
+    )
 
     unit = "value" if series else "row"
     cut = []

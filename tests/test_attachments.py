@@ -415,6 +415,8 @@ def test_secrets_are_redacted_in_every_kind_and_counted() -> None:
     for secret in (KEY_ID, SECRET_KEY, "hunter2", PULUMI_TOKEN):
         assert secret not in a.section
     assert attach("cfg", {"aws": {"token": PULUMI_TOKEN}}).redacted == 1
+    named = attach("df", pd.DataFrame({PULUMI_TOKEN: [1]}))
+    assert named.redacted == 1 and PULUMI_TOKEN not in named.section
     assert attach("t", PRIVATE_KEY).section.count("[redacted: private key]") == 1
 
 
