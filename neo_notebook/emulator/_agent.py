@@ -398,6 +398,8 @@ class ScriptedAgent:
 
     def _plan_message(self, task: TaskState, message: str) -> list[_Step]:
         api = self.api
+        # Attached data is read, never taken for the question (nor for its magic words).
+        message, attached = content.split_attachments(message)
         magic = {m.lower() for m in _MAGIC.findall(message)}
         project, stack = self._stack(task)
         resources = self.store.rng.randint(12, 80)
@@ -407,10 +409,13 @@ class ScriptedAgent:
         first = not task.named
         if first:
             steps.append(_Step({"type": "set_task_name", "name": content.task_name(message)}))
+        opening = content.analysis(project, stack, resources)
+        if attached:
+            opening = f"{content.attachments_read(attached)}\n\n{opening}"
         steps += self._say(
             task,
             meter,
-            content.analysis(project, stack, resources),
+            opening,
             added=rng.randint(300, 1500) if meter else 0,
             helper=first,
         )

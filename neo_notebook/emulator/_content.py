@@ -21,6 +21,51 @@ def asks_for_change(message: str) -> bool:
     return _CHANGE.search(message) is not None
 
 
+_ATTACHED = re.compile(r"### Attached: (.+) \((.+)\)")
+_TABLE = re.compile(r"DataFrame ([\d,]+)\N{MULTIPLICATION SIGN}([\d,]+)")
+_FENCE = re.compile(r"(`{3,}|~{3,})")
+
+
+def split_attachments(message: str) -> tuple[str, list[tuple[str, str]]]:
+    """The question of a message, and the (name, description) of each section attached to it.
+
+    A section starts with a ``### Attached: name (description)`` line outside a fenced block
+    (neo_notebook's ``compose``); what is inside a fence is data, so it never counts.
+    """
+    question: list[str] = []
+    attached: list[tuple[str, str]] = []
+    fence = ""
+    for line in message.splitlines():
+        heading = None if fence else _ATTACHED.fullmatch(line)
+        if heading:
+            attached.append((heading.group(1), heading.group(2)))
+        elif not attached:
+            question.append(line)
+        bare = line.strip()
+        if fence:
+            if len(bare) >= len(fence) and bare == fence[0] * len(bare):
+                fence = ""
+        elif opening := _FENCE.match(line):
+            fence = opening.group(1)
+    return "\n".join(question).strip(), attached
+
+
+def attachments_read(attached: list[tuple[str, str]]) -> str:
+    """What Neo says it read, one line per attachment."""
+    lines = []
+    for name, description in attached:
+        table = _TABLE.fullmatch(description)
+        if table:
+            rows, columns = table.groups()
+            lines.append(
+                f"I read the table you attached, {name}: {rows} rows \N{MULTIPLICATION SIGN} "
+                f"{columns} columns."
+            )
+        else:
+            lines.append(f"I read what you attached, {name} ({description}).")
+    return "\n".join(lines)
+
+
 def task_name(message: str) -> str:
     """A short task name from the first line of `message`, the way Neo titles a task."""
     line = message.strip().splitlines()[0] if message.strip() else "New task"
