@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._attachments import Attachment, AttachmentError, attach
 from ._client import NeoClient
 from ._entities import (
     Entity,
@@ -52,6 +53,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Answer",
+    "Attachment",
+    "AttachmentError",
     "ApprovalError",
     "ApprovalRequest",
     "AuthenticationError",
@@ -84,6 +87,7 @@ __all__ = [
     "TriggerEvent",
     "UnknownEntity",
     "approval_requests",
+    "attach",
     "events_frame",
     "load_ipython_extension",
     "parse_entity",

@@ -578,6 +578,56 @@ def compose(question: str, attachments: Sequence[Attachment], *, hard_cap: int =
     return "\n\n".join([question.rstrip(), "---", preamble, *(a.section for a in attachments)])
 
 
+#: Notebook data to send with a message: ``{name: value}``, ``(name, value)`` pairs or
+#: :class:`Attachment` objects (what ``context=`` takes).
+Context = Mapping[str, object] | Sequence["Attachment | tuple[str, object]"] | None
+
+
+@dataclass(frozen=True)
+class AttachedSection:
+    """An attachment as read back from a sent message: for the panel's chip and transcript."""
+
+    name: str
+    description: str
+    #: The section's notes (shape, what was cut, how many values were redacted).
+    note: str | None
+    content: str
+
+
+_PREAMBLE = "\n\n---\n\nAttached from the notebook: "
+_HEADING = re.compile(r"Attached: (?P<name>.+?) \((?P<description>.*)\)\Z")
+
+
+def split_attachments(message: str) -> tuple[str, list[AttachedSection]]:
+    """A message :func:`compose` made, split into its question and its attachments.
+
+    A message without attachments is all question. The sections are read with a Markdown
+    parser, so content that looks like a heading inside a fence stays content.
+    """
+    at = message.find(_PREAMBLE)
+    if at < 0:
+        return message, []
+    from markdown_it import MarkdownIt
+
+    sections: list[AttachedSection] = []
+    current: dict[str, Any] | None = None
+    tokens = MarkdownIt("commonmark").parse(message[at + len(_PREAMBLE) :])
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h3":
+            match = _HEADING.match(tokens[i + 1].content)
+            current = None if match is None else {**match.groupdict(), "note": None}
+        elif (
+            current is not None
+            and token.type == "inline"
+            and tokens[i - 1].type == "paragraph_open"
+        ):
+            current["note"] = token.content
+        elif current is not None and token.type == "fence":
+            sections.append(AttachedSection(content=token.content.removesuffix("\n"), **current))
+            current = None
+    return message[:at], sections
+
+
 _REFERENCE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\[\]]*)\])?\s*")
 
 

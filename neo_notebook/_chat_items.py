@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ._attachments import split_attachments
 from ._entities import Entity, PolicyIssue, PullRequest, Repository, Stack
 from ._eventlog import EventLog, ToolRun
 from ._events import ApprovalRequest, Event, FileDiff, TriggerEvent
@@ -165,13 +166,23 @@ def _parts(event: Event, runs: Sequence[ToolRun], log: EventLog) -> list[dict[st
             }
         )
     elif kind == "user_message":
+        question, attached = split_attachments(event.content or "")
         parts.append(
             {
                 "view": "message",
                 "role": "user",
-                "text": event.content or "",
+                "text": question,
                 "author": event.actor,
                 "synthetic": event.synthetic,
+                "attachments": [
+                    {
+                        "name": a.name,
+                        "description": a.description,
+                        "note": a.note,
+                        "content": a.content,
+                    }
+                    for a in attached
+                ],
             }
         )
     elif kind == "assistant_message":
@@ -183,6 +194,7 @@ def _parts(event: Event, runs: Sequence[ToolRun], log: EventLog) -> list[dict[st
                     "text": event.content,
                     "author": None,
                     "synthetic": False,
+                    "attachments": [],
                 }
             )
     elif kind == "user_confirmation":

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ._attachments import Attachment, Context, attach, compose
 from ._config import resolve_settings
 from ._entities import EntityLike, entity_diff
 from ._errors import ApprovalError, ConfigurationError, NeoConnectionError, NeoError
@@ -175,6 +176,7 @@ class NeoClient:
         tool_execution_mode: str | None = None,
         enabled_integrations: Iterable[str] | None = None,
         cli_integrations: Iterable[Mapping[str, str]] | None = None,
+        context: Context = None,
         **extra: Any,
     ) -> Task:
         """Start a task with a first message; returns it (``task.id``).
@@ -190,11 +192,13 @@ class NeoClient:
             enabled_integrations: integration ids Neo may use; None inherits the org's, an
                 empty list allows none.
             cli_integrations: ``{"catalogId": ..., "name": ...}`` for each CLI integration.
+            context: notebook data for Neo to read with the message (see
+                :meth:`send_message`).
             extra: any other field, passed through to the API as given.
 
         Unset options are not sent; the org's defaults apply.
         """
-        content = _check_content(message)
+        content = with_context(_check_content(message), context)
         body: dict[str, Any] = {
             "message": {
                 "type": "user_message",
@@ -429,14 +433,23 @@ class NeoClient:
         content: str,
         add: Iterable[EntityLike] = (),
         remove: Iterable[EntityLike] = (),
+        *,
+        context: Context = None,
     ) -> None:
         """Send a user message to a task, optionally adding or removing entities.
+
+        ``context`` hands Neo notebook data with the message: ``{"df_drift": df}``,
+        ``[("outputs", outputs)]`` or :func:`~neo_notebook.attach` results. Each value (a
+        DataFrame or Series, a dict or list, a text, a ``pathlib.Path`` to a text file) becomes
+        a labelled, size-capped section after the question, with anything that looks like a
+        secret redacted. A value that cannot be attached raises ``AttachmentError`` and nothing
+        is sent.
 
         Raises ConflictError while Neo is still working on the previous message.
         """
         event = {
             "type": "user_message",
-            "content": _check_content(content),
+            "content": with_context(_check_content(content), context),
             "timestamp": utc_now(),
             "entity_diff": entity_diff(add=add, remove=remove),
         }
@@ -583,6 +596,15 @@ class NeoClient:
         from ._history import export_history
 
         return export_history(self.transport, path, since=since, workers=workers, progress=progress)
+
+
+def with_context(message: str, context: Context) -> str:
+    """The message with ``context`` attached (see :meth:`NeoClient.send_message`)."""
+    if not context:
+        return message
+    items = context.items() if isinstance(context, Mapping) else context
+    attached = [item if isinstance(item, Attachment) else attach(*item) for item in items]
+    return compose(message, attached)
 
 
 def _refuse_if_answered(answer: Answer | None) -> None:

@@ -28,6 +28,7 @@ from IPython.display import display
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from ._attachments import compose, resolve
 from ._client import NeoClient
 from ._entities import entity_diff
 from ._errors import ConfigurationError, NeoError
@@ -51,8 +52,50 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("[REQUEST_ID]", "Approve what Neo asks for (default: its pending request)."),
     "decline": ("[REQUEST_ID]", "Decline it; --message TEXT tells Neo what to do instead."),
     "cancel": ("", "Ask Neo to stop working on the current task."),
+    "mode": ("[MODE]", "Show or set how Neo asks for approval: review, balanced or auto."),
+    "readonly": ("[on|off]", "Show or set read-only: Neo may look but not change anything."),
+    "plan": ("[on|off]", "Show or set plan mode: Neo plans first and asks you to approve."),
     "help": ("", "Show this help."),
 }
+
+
+#: Whole replies that mean yes, as the Pulumi CLI's ``pulumi neo`` reads a typed answer.
+APPROVAL_PHRASES = frozenset(
+    {
+        "y",
+        "yes",
+        "yep",
+        "yeah",
+        "ok",
+        "okay",
+        "approve",
+        "approved",
+        "lgtm",
+        "looks good",
+        "looks good to me",
+        "ship it",
+        "go ahead",
+        "go for it",
+        "do it",
+        "proceed",
+        "sounds good",
+    }
+)
+
+
+def is_approval_phrase(text: str) -> bool:
+    """Whether a whole reply is one of the :data:`APPROVAL_PHRASES` (case, spacing and
+    trailing punctuation aside); anything longer is instructions, not a yes.
+
+    >>> is_approval_phrase("  LGTM! "), is_approval_phrase("yes, but use m5.large")
+    (True, False)
+    """
+    return " ".join(text.lower().split()).rstrip(".!") in APPROVAL_PHRASES
+
+
+#: ``%neo mode`` values, as the console names them, and the API's.
+_APPROVAL_MODES = {"review": "manual", "manual": "manual", "balanced": "balanced", "auto": "auto"}
+_SWITCH = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False}
 
 
 class MagicUsageError(ConfigurationError):
@@ -239,17 +282,35 @@ class NeoMagics(Magics):
         action="store_true",
         help="Send even if this cell already sent the same text to this task.",
     )
+    @argument(
+        "--with",
+        dest="attach",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="Attach a notebook variable for Neo to read (a DataFrame, NAME[col1,col2] for "
+        "some columns, a dict or list, a text, a pathlib.Path); repeat for more.",
+    )
+    @argument(
+        "--decline",
+        action="store_true",
+        help="While Neo waits for an approval: decline it, with the cell as instructions.",
+    )
     def _cell_parser(self, line: str) -> None:
         """%%neo [options], then the message to Neo in the cell body."""
 
     @magic_arguments()
     @argument("command", nargs="?", default="help", choices=list(_COMMANDS), help="What to do.")
-    @argument("value", nargs="?", help="A task id (events, use) or an approval request id.")
+    @argument(
+        "value",
+        nargs="?",
+        help="A task id (events, use), an approval request id (approve, decline) or a "
+        "setting (mode, readonly, plan).",
+    )
     @argument("--org", help="Pulumi organization (default: %%config NeoMagics.org or PULUMI_ORG).")
     @argument("--message", metavar="TEXT", default="", help="For decline: what Neo should do.")
     def _line_parser(self, line: str) -> None:
-        """%neo COMMAND [VALUE]: tasks, events [ID], use ID, new, approve [REQUEST_ID],
-        decline [REQUEST_ID] [--message TEXT], cancel, status, chat, help."""
+        """%neo COMMAND [VALUE]: the commands of ``_COMMANDS``."""
 
     @no_var_expand
     @line_cell_magic
@@ -285,13 +346,30 @@ class NeoMagics(Magics):
         entities = [*args.stack, *args.repo]
         client = self.client(args.org)
         entity_diff(add=entities)  # refuse bad entities before anything is sent
+        attached = resolve(args.attach, namespace)
+        if attached:
+            message = compose(text, attached)  # over the hard cap: refused, nothing sent
+            for attachment in attached:
+                large = (
+                    " (large: check it is what Neo needs)" if attachment.needs_confirmation else ""
+                )
+                print(f"Attaching {attachment.summary}{large}")
+        else:
+            message = text
         if args.task:
             self.current_task = args.task
         elif args.new:
             self.current_task = None
         task_id = self.current_task
         before = 0
-        if task_id and (task_id, text) in self._sent and not args.resend:
+        if task_id and self._answers_approval(client, task_id, text, decline=args.decline):
+            chat = client.chat(task_id)
+        elif args.decline:
+            raise MagicUsageError(
+                "--decline answers a pending approval, and Neo is not waiting for one. "
+                "Nothing was sent."
+            )
+        elif task_id and (task_id, text) in self._sent and not args.resend:
             chat = client.chat(task_id)
             print(
                 f"Already sent this cell to task {task_id} in this session; showing the "
@@ -300,10 +378,10 @@ class NeoMagics(Magics):
         elif task_id:
             chat = client.chat(task_id)
             before = chat.event_count
-            client.send_message(task_id, text, add=entities)
+            client.send_message(task_id, message, add=entities)
             chat.refresh_soon()
         else:
-            task = client.create_task(text, entities=entities)
+            task = client.create_task(message, entities=entities)
             task_id = self.current_task = task.id
             chat = client.chat(task_id)
         self._sent.add((task_id, text))
@@ -318,6 +396,35 @@ class NeoMagics(Magics):
                 since=before,
             )
         return None
+
+    def _answers_approval(
+        self, client: NeoClient, task_id: str, text: str, *, decline: bool
+    ) -> bool:
+        """While Neo waits for an approval, a cell answers it rather than becoming a message.
+
+        A cell that is exactly an approval phrase (``yes``, ``lgtm``, ``ship it``, ...)
+        approves, and ``--decline`` declines with the cell as instructions: True. Any other
+        text raises, naming the request and the choices, and nothing is sent. False when
+        nothing is pending.
+        """
+        pending = client.pending_approval(task_id)
+        if pending is None or pending.id is None:
+            return False
+        if decline:
+            client.decline(task_id, pending.id, instructions=text.strip())
+            print(f"Declined {pending.id}; Neo has your instructions.")
+        elif is_approval_phrase(text):
+            client.approve(task_id, pending.id)
+            print(f"Approved {pending.id}.")
+        else:
+            raise MagicUsageError(
+                f"Neo is waiting for your answer to approval request {pending.id} "
+                f"({_gist(pending.description, 80)}), so this cell was not sent. Approve in "
+                "the panel or with %neo approve (or a cell that says just 'yes'), or add "
+                "--decline to decline with this cell as instructions."
+            )
+        client.chat(task_id).refresh_soon()
+        return True
 
     def _wait(
         self, client: NeoClient, chat: NeoChat, timeout: float, *, quiet: bool, since: int
@@ -386,7 +493,34 @@ class NeoMagics(Magics):
             )
         elif command == "chat":
             return client.chat(self._task())
+        elif command in ("mode", "readonly", "plan"):
+            self._settings(client, command, args.value)
         return None
+
+    def _settings(self, client: NeoClient, command: str, value: str | None) -> None:
+        """``%neo mode|readonly|plan [VALUE]``: show the task's setting, or change it (through
+        its chat, so an open panel's header follows)."""
+        task_id = self._task()
+        if value is None:
+            task = client.get_task(task_id)
+        elif command == "mode":
+            mode = _APPROVAL_MODES.get(value.lower())
+            if mode is None:
+                raise MagicUsageError(f"%neo mode takes review, balanced or auto, not {value!r}.")
+            task = client.chat(task_id).update_task(approval_mode=mode)
+        else:
+            flag = _SWITCH.get(value.lower())
+            if flag is None:
+                raise MagicUsageError(f"%neo {command} takes on or off, not {value!r}.")
+            chat = client.chat(task_id)
+            if command == "plan":
+                task = chat.update_task(plan_mode=flag)
+            else:
+                task = chat.update_task(permission_mode="read-only" if flag else "default")
+        mode = {"manual": "review"}.get(task.approval_mode or "", task.approval_mode or "unknown")
+        read_only = "on" if task.permission_mode == "read-only" else "off"
+        plan = "on" if task.plan_mode else "off"
+        print(f"Task {task_id}: approvals {mode}, read-only {read_only}, plan mode {plan}.")
 
     def _help(self) -> str:
         cell = self._cell_parser.parser

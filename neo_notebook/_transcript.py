@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import nh3
 from markdown_it import MarkdownIt
 
+from ._attachments import split_attachments
 from ._eventlog import EventLog
 from ._events import APPROVAL_TOOL, ApprovalRequest, Event, FileDiff
 
@@ -137,7 +138,16 @@ def transcript_markdown(events: Sequence[Event], *, title: str = "") -> str:
         if event.kind == "triggerUserInput":
             lines += _trigger(event)
         elif kind == "user_message":
-            lines += [f"**You:** {event.content or ''}".rstrip(), ""]
+            question, attached = split_attachments(event.content or "")
+            lines += [f"**You:** {question}".rstrip(), ""]
+            for section in attached:
+                note = f" {section.note}" if section.note else ""
+                lines += [
+                    f"*Attached {section.name} ({section.description}).{note}*",
+                    "",
+                    _fence(section.content),
+                    "",
+                ]
         elif kind == "assistant_message":
             if event.content:
                 lines += ["**Neo:**", "", event.content, ""]

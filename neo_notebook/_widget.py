@@ -55,6 +55,7 @@ from ._models import Task
 from ._transcript import transcript_html, transcript_markdown
 
 if TYPE_CHECKING:
+    from ._attachments import Context
     from ._tail import EventTail
 
 __all__ = ["ChatClient", "NeoChat", "chat_for"]
@@ -104,8 +105,8 @@ class ChatClient(Protocol):
 
     def get_task(self, task_id: str) -> Task: ...
     def tail(self, task_id: str) -> EventTail: ...
-    def create_task(self, message: str) -> Task: ...
-    def send_message(self, task_id: str, content: str) -> None: ...
+    def create_task(self, message: str, *, context: Context = None) -> Task: ...
+    def send_message(self, task_id: str, content: str, *, context: Context = None) -> None: ...
     def approve(self, task_id: str, approval_request_id: str | None = None) -> str: ...
     def decline(
         self, task_id: str, approval_request_id: str | None = None, *, instructions: str = ""
@@ -252,12 +253,16 @@ class NeoChat(anywidget.AnyWidget):
             pending = [a for a in self._log.pending_approvals if a.id not in answered]
         return pending[-1] if pending else None
 
-    def send_message(self, content: str) -> None:
-        """Send a message, as if typed in the panel; the first one starts the task."""
+    def send_message(self, content: str, *, context: Context = None) -> None:
+        """Send a message, as if typed in the panel; the first one starts the task.
+
+        ``context`` attaches notebook data (``{"df_drift": df}``; see
+        :meth:`NeoClient.send_message`); the panel shows each attachment as a chip.
+        """
         if self.task_id:
-            self._client.send_message(self.task_id, content)
+            self._client.send_message(self.task_id, content, context=context)
         else:
-            task = self._client.create_task(content)
+            task = self._client.create_task(content, context=context)
             with self._lock:
                 self._tail = self._client.tail(task.id)
                 self._log.task_id = task.id

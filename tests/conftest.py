@@ -38,8 +38,14 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def emulator() -> Iterator[NeoEmulator]:
-    with NeoEmulator(org="acme", seed=7) as emu:
+def api() -> str:
+    """The API shape of the ``emulator`` fixture; parametrize ``api`` to change it."""
+    return "seed"
+
+
+@pytest.fixture
+def emulator(api: str) -> Iterator[NeoEmulator]:
+    with NeoEmulator(org="acme", seed=7, api=api) as emu:  # type: ignore[arg-type]
         yield emu
 
 

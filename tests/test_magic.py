@@ -368,3 +368,146 @@ def test_wait_prints_identifiers_intact_and_the_pending_approval(
     assert out[1].startswith("Neo asks for approval: Create a pull request in ")
     assert "right-sizes " in out[1] and "`" not in out[1]
     assert out[2] == "Approve in the panel, or run %neo approve."
+
+
+# -- the notebook as Neo's context ---------------------------------------------------------------
+
+CHANGE = "Please fix the drift in infra/prod and open a pull request"
+
+
+def confirmations(emu: NeoEmulator) -> list[dict[str, Any]]:
+    return [body for _, body in emu.posted if body["type"] == "user_confirmation"]
+
+
+@pytest.mark.parametrize("api", ["seed", "current"])
+def test_with_attaches_a_dataframe_and_neo_reads_it(
+    shell: InteractiveShell, emulator: NeoEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    shell.user_ns["df_drift"] = pd.DataFrame(
+        {"urn": [f"urn:{i}" for i in range(120)], "status": ["drifted"] * 120}
+    )
+    shell.user_ns["outputs"] = {"bucket": "assets", "key": "pul-" + "0123456789" * 4}
+    cell(shell, "--wait --with df_drift --with outputs", "Which of these drifted resources matter?")
+    out = capsys.readouterr().out
+    assert (
+        "Attaching df_drift: DataFrame 120\N{MULTIPLICATION SIGN}2" in out
+        and "tokens, rough" in out
+    )
+    assert "1 value redacted" in out
+    ((task, sent),) = user_messages(emulator)
+    assert sent.startswith("Which of these drifted resources matter?")
+    assert (
+        "### Attached: df_drift (DataFrame 120\N{MULTIPLICATION SIGN}2)" in sent
+        and "0123456789" * 4 not in sent
+    )
+    events = neo_magics(shell).client().events_frame(task)
+    answers = " ".join(events[events.type == "assistant_message"].content.dropna())
+    assert "df_drift" in answers and "120 rows" in answers  # the agent received the table
+    chat = neo_magics(shell).client().chat(task)
+    assert "Attached df_drift" in chat.transcript()
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ("--with df_drif", "did you mean df_drift"),
+        ("--with nothing_here", "no variable nothing_here"),
+        ("--with shell_obj", "DataFrame"),
+        ("--with df_drift[nope]", "nope"),
+    ],
+)
+def test_with_refuses_what_it_cannot_attach_and_sends_nothing(
+    shell: InteractiveShell, emulator: NeoEmulator, options: str, error: str
+) -> None:
+    import pandas as pd
+
+    shell.user_ns["df_drift"] = pd.DataFrame({"urn": ["a"]})
+    shell.user_ns["shell_obj"] = object()
+    with pytest.raises(NeoError, match=error):
+        cell(shell, options, "What about these?")
+    assert emulator.posted == []
+
+
+def test_over_the_hard_cap_is_refused_with_how_to_narrow(
+    shell: InteractiveShell, emulator: NeoEmulator
+) -> None:
+    import pandas as pd
+
+    shell.user_ns["wide"] = pd.DataFrame({f"c{i}": ["y" * 200] * 60 for i in range(30)})
+    with pytest.raises(NeoError, match=r"cap.*wide\.head"):
+        cell(shell, "--with wide", "Read this")
+    assert emulator.posted == []
+
+
+@pytest.mark.parametrize("api", ["seed", "current"])
+def test_while_an_approval_is_pending_a_cell_answers_it_or_fails(
+    shell: InteractiveShell, emulator: NeoEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell(shell, "--wait --quiet", CHANGE)
+    task = neo_magics(shell).current_task
+    before = len(emulator.posted)
+    with pytest.raises(NeoError, match="waiting for your answer to approval request req_"):
+        cell(shell, "--quiet", "Actually, also check staging")
+    assert len(emulator.posted) == before  # nothing was sent
+    cell(shell, "--wait --quiet", "LGTM!")
+    assert "Approved req_" in capsys.readouterr().out
+    (confirmation,) = confirmations(emulator)
+    assert confirmation.get("ok", True) is True
+    assert [text for t, text in user_messages(emulator) if t == task] == [CHANGE]
+
+
+@pytest.mark.parametrize("api", ["seed", "current"])
+def test_decline_sends_the_cell_as_instructions(
+    shell: InteractiveShell, emulator: NeoEmulator
+) -> None:
+    cell(shell, "--wait --quiet", CHANGE)
+    cell(shell, "--wait --quiet --decline", "Use a smaller instance type instead")
+    (confirmation,) = confirmations(emulator)
+    assert confirmation["ok"] is False
+    assert confirmation["instructions"] == "Use a smaller instance type instead"
+    with pytest.raises(NeoError, match="not waiting"):
+        cell(shell, "--quiet --decline", "And again")
+
+
+@pytest.mark.parametrize("api", ["current"])
+def test_mode_readonly_and_plan_commands(
+    shell: InteractiveShell, emulator: NeoEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell(shell, "--wait --quiet", "What is in my stack?")
+    task = neo_magics(shell).current_task
+    assert task
+    line(shell, "mode")
+    assert "approvals review, read-only off, plan mode off" in capsys.readouterr().out
+    line(shell, "mode balanced")
+    line(shell, "readonly on")
+    line(shell, "plan on")
+    assert (
+        "approvals balanced, read-only on, plan mode on" in capsys.readouterr().out.splitlines()[-1]
+    )
+    got = neo_magics(shell).client().get_task(task)
+    assert (got.approval_mode, got.permission_mode, got.plan_mode) == (
+        "balanced",
+        "read-only",
+        True,
+    )
+    assert neo_magics(shell).client().chat(task).approval_mode == "balanced"
+    with pytest.raises(NeoError, match="review, balanced or auto"):
+        line(shell, "mode yolo")
+
+
+@pytest.mark.parametrize(
+    ("text", "yes"),
+    [
+        ("yes", True),
+        ("Ship it!", True),
+        ("  lgtm ", True),
+        ("yes, but smaller", False),
+        ("no", False),
+    ],
+)
+def test_only_a_whole_approval_phrase_is_a_yes(text: str, yes: bool) -> None:
+    from neo_notebook._magic import is_approval_phrase
+
+    assert is_approval_phrase(text) is yes

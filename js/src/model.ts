@@ -96,6 +96,16 @@ export interface TriggerInfo {
   received_at: string | null;
 }
 
+/** A notebook value attached to a message: what it is, and the text Neo received. */
+export interface AttachedData {
+  name: string;
+  /** "DataFrame 1,204×40", "dict, 12 keys", "file infra/main.ts, 3.2 KB". */
+  description: string;
+  /** Shape, what was cut, how many values that looked like secrets were redacted. */
+  note: string | null;
+  content: string;
+}
+
 /** The parts an event shows as, in order. A tool part replaces the row with the same key. */
 export type Part =
   | {
@@ -107,6 +117,8 @@ export type Part =
       author: string | null;
       /** Sent by the service on someone's behalf (e.g. an automatic approval). */
       synthetic: boolean;
+      /** Notebook data sent with a user's message (`%%neo --with`), shown as folded chips. */
+      attachments: AttachedData[];
     }
   | { view: "tool"; tool: ToolRun }
   | { view: "approval"; approval: ApprovalInfo }

@@ -10,7 +10,7 @@
 
 import { h, linkOrText, localTime } from "./dom";
 import { renderMarkdown } from "./markdown";
-import type { EntityChip, Part, TriggerInfo } from "./model";
+import type { AttachedData, EntityChip, Part, TriggerInfo } from "./model";
 
 /** The parts drawn once: all but tool runs and approvals. */
 export type StaticPart = Exclude<Part, { view: "tool" } | { view: "approval" }>;
@@ -51,7 +51,28 @@ function message(part: Extract<Part, { view: "message" }>): HTMLElement {
   const body =
     part.role === "assistant" ? renderMarkdown(part.text) : h("div", "neo-message-text", part.text);
   node.append(author, body);
+  if (part.attachments?.length) node.append(attachments(part.attachments));
   return node;
+}
+
+/** Attached notebook data: one folded chip each (name and shape), the text Neo read inside. */
+function attachments(attached: readonly AttachedData[]): HTMLElement {
+  const list = h("div", "neo-attachments");
+  for (const item of attached) {
+    const chip = h("details", "neo-attachment");
+    chip.dataset.testid = "neo-attachment";
+    const summary = h("summary", "neo-attachment-summary");
+    summary.append(
+      h("span", "neo-muted", "Attached "),
+      h("span", "neo-attachment-name", item.name),
+      h("span", "neo-muted", ` ${item.description}`),
+    );
+    chip.append(summary);
+    if (item.note) chip.append(h("div", "neo-attachment-note neo-muted", item.note));
+    chip.append(h("pre", "neo-pre neo-attachment-content", item.content));
+    list.append(chip);
+  }
+  return list;
 }
 
 function answer(part: Extract<Part, { view: "answer" }>): HTMLElement {

@@ -1,7 +1,15 @@
 import type { AnyModel } from "@anywidget/types";
 import { afterEach, beforeEach, vi } from "vitest";
 import { render } from "../src/panel";
-import type { ApprovalInfo, FileDiff, Item, Model, Part, ToolRun } from "../src/model";
+import type {
+  ApprovalInfo,
+  AttachedData,
+  FileDiff,
+  Item,
+  Model,
+  Part,
+  ToolRun,
+} from "../src/model";
 
 type Handler = (...args: any[]) => void;
 
@@ -101,8 +109,19 @@ export function parts(type: string, ...list: Part[]): Item {
   return item({ type, parts: list });
 }
 
-export function userText(text: string, author: string | null = null): Item {
-  return parts("user_message", { view: "message", role: "user", text, author, synthetic: false });
+export function userText(
+  text: string,
+  author: string | null = null,
+  attachments: AttachedData[] = [],
+): Item {
+  return parts("user_message", {
+    view: "message",
+    role: "user",
+    text,
+    author,
+    synthetic: false,
+    attachments,
+  });
 }
 
 export function neoText(text: string): Item {
@@ -112,6 +131,7 @@ export function neoText(text: string): Item {
     text,
     author: null,
     synthetic: false,
+    attachments: [],
   });
 }
 

@@ -33,6 +33,27 @@ describe("messages", () => {
     expect(neo.querySelector("strong")?.textContent).toBe("Because");
   });
 
+  it("shows attached notebook data as folded chips under the user's question", () => {
+    show(
+      userText("Which of these matter?", null, [
+        {
+          name: "df_drift",
+          description: "DataFrame 120×2",
+          note: "Showing the first 50 of 120 rows. 1 value was redacted.",
+          content: "| urn | status |\n|---|---|\n| a | drifted |",
+        },
+      ]),
+    );
+    const [message] = qa(panel.el, "neo-message");
+    expect(message.querySelector(".neo-message-text")?.textContent).toBe("Which of these matter?");
+    const [chip] = qa(panel.el, "neo-attachment") as HTMLDetailsElement[];
+    expect(chip.open).toBe(false);
+    expect(chip.querySelector("summary")?.textContent).toBe("Attached df_drift DataFrame 120×2");
+    expect(chip.textContent).toContain("1 value was redacted");
+    expect(chip.querySelector("pre")?.textContent).toContain("| a | drifted |");
+    expect(chip.querySelector("table")).toBeNull(); // data is shown as the text Neo read
+  });
+
   it("marks a message sent automatically", () => {
     show(
       parts("user_message", {
@@ -41,6 +62,7 @@ describe("messages", () => {
         text: "approve",
         author: null,
         synthetic: true,
+        attachments: [],
       }),
     );
     const message = q(panel.el, "neo-message");
@@ -53,7 +75,14 @@ describe("messages", () => {
       item({ type: "awaiting_approvals" }),
       parts(
         "assistant_message",
-        { view: "message", role: "assistant", text: "one", author: null, synthetic: false },
+        {
+          view: "message",
+          role: "assistant",
+          text: "one",
+          author: null,
+          synthetic: false,
+          attachments: [],
+        },
         { view: "note", tone: "info", text: "two" },
       ),
     );

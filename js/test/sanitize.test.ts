@@ -189,7 +189,9 @@ function everyField(payload: string): Item[] {
   const chip = { type: payload, label: payload, url: payload };
   return numbered(
     0,
-    userText(payload, payload),
+    userText(payload, payload, [
+      { name: payload, description: payload, note: payload, content: payload },
+    ]),
     neoText(payload),
     toolItem({
       key: payload,

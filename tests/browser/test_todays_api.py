@@ -153,3 +153,36 @@ def test_a_task_an_automation_started_and_a_plan_to_approve(
     shot(page, "today-trigger-and-cli")
     plan_card.first.scroll_into_view_if_needed()
     shot(page, "today-plan-approval")
+
+
+def test_notebook_data_attached_to_a_message_shows_as_a_chip(
+    page: Any, lab: dict[str, Any], current: NeoEmulator
+) -> None:
+    write_notebook(
+        lab["root"],
+        "attach.ipynb",
+        [
+            "import os\n"
+            f"os.environ.update(PULUMI_ORG={current.org!r}, PULUMI_ACCESS_TOKEN={current.token!r},"
+            f" PULUMI_BACKEND_URL={current.url!r})\n"
+            "%load_ext neo_notebook",
+            "import pandas as pd\n"
+            "drift = pd.DataFrame({'urn': [f'urn:pulumi:prod::web::bucket{i}' for i in range(80)],"
+            " 'status': 'drifted'})",
+            "%%neo --new --with drift\nWhich of these drifted resources matter most?",
+        ],
+    )
+    open_and_run(page, lab, "attach.ipynb")
+    chip = page.locator('[data-testid="neo-attachment"]').first
+    chip.wait_for(timeout=60_000)
+    assert "drift" in chip.inner_text() and "80" in chip.inner_text()
+    user = page.locator('[data-testid="neo-message"][data-role="user"]').first
+    assert user.locator(".neo-message-text").inner_text().strip() == (
+        "Which of these drifted resources matter most?"
+    )
+    page.locator(
+        '[data-testid="neo-message"][data-role="assistant"]', has_text="I read the table"
+    ).wait_for(timeout=60_000)
+    chip.locator("summary").click()
+    assert "urn:pulumi:prod::web::bucket0" in chip.locator("pre").inner_text()
+    shot(page, "today-attachment-chip")
