@@ -53,10 +53,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Answer",
-    "Attachment",
-    "AttachmentError",
     "ApprovalError",
     "ApprovalRequest",
+    "Attachment",
+    "AttachmentError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
