@@ -80,9 +80,9 @@ def approval_info(request: ApprovalRequest, log: EventLog | None = None) -> dict
     """An approval request as the card shows it (``ApprovalInfo`` in model.ts)."""
     tool_name, tool_arguments = request.tool_name, request.tool_arguments
     run = log.tool_run(request.tool_call_id) if log is not None else None
-    if run is not None:
+    if run is not None and not run.is_approval:  # the seed's request is a call of its own
         tool_name = tool_name or run.name
-        if tool_arguments is None and not run.is_approval:
+        if tool_arguments is None:
             tool_arguments = run.arguments
     if request.approval_type == "tool_permission":
         title = f"Allow {tool_name}" if tool_name else "Allow a tool"

@@ -421,3 +421,31 @@ def test_any_field_may_be_null() -> None:
     assert usage.usage is not None and usage.usage.total == 0
     frame = events_frame([agent("z", {"type": "exec_tool_call_progress", "metadata": None})])
     assert frame.type.tolist() == ["exec_tool_call_progress"]
+
+
+def test_the_seeds_approval_call_is_not_shown_as_a_tool() -> None:
+    raw = agent(
+        "a",
+        {
+            "type": "assistant_message",
+            "content": "May I?",
+            "tool_calls": [
+                {
+                    "id": "call_a",
+                    "type": "function",
+                    "function": {
+                        "name": "approval_request",
+                        "arguments": json.dumps(
+                            {"approval_request_id": "req_9", "description": "Open a PR"}
+                        ),
+                    },
+                }
+            ],
+        },
+    )
+    event = Event.from_json(raw)
+    log = EventLog()
+    parts = event_item(0, event, log.add(event), log)["parts"]
+    assert [p["view"] for p in parts] == ["message", "approval"]
+    card = parts[1]["approval"]
+    assert card["id"] == "req_9" and card["tool_name"] is None and card["message"] == "Open a PR"

@@ -38,7 +38,8 @@ def test_magic_conversation_approve_and_pull_request(
     card = page.locator('[data-testid="neo-approval"][data-state="pending"]')
     card.wait_for(timeout=60_000)
     assistant = page.locator('[data-testid="neo-message"][data-role="assistant"]')
-    assert assistant.count() >= 2
+    assistant.nth(1).wait_for(timeout=30_000)
+    assert page.locator('[data-testid="neo-approval-tool"]').count() == 0  # not a tool's
     assert (
         page.locator('[data-testid="neo-message"][data-role="user"]')
         .first.inner_text()
