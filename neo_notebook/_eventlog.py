@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 from ._events import APPROVAL_TOOL, ApprovalRequest, ApprovalState, Event, text_field
@@ -20,9 +20,13 @@ from ._models import ToolCall, parse_timestamp
 __all__ = ["EventLog", "ToolRun", "ToolState", "approval_requests"]
 
 ToolState = Literal["requested", "running", "done", "error"]
+#: Kinds that change a tool run without making a call.
+_TOOL_KINDS = frozenset(
+    {"exec_tool_call", "exec_tool_call_progress", "tool_result", "tool_response"}
+)
 
 
-@dataclass
+@dataclass(slots=True)
 class ToolRun:
     """One tool call and what became of it: requested by Neo, maybe run by the client,
     answered. The events of one call id fold into one run."""
@@ -133,9 +137,10 @@ class EventLog:
             event = event.with_task(self.task_id)
         self.count += 1
         kind, outer = event.type, event.kind
+        calls = event.body.get("tool_calls")
         if outer == "agentResponse":
             if kind == "cancelled":
-                self._supersede(event.timestamp)
+                self._supersede(event)
                 self.outcome = "cancelled"
             elif kind == "error":
                 self.outcome = "error"
@@ -143,20 +148,23 @@ class EventLog:
                 self.name = event.name
             elif kind == "awaiting_approvals":
                 self.awaiting = True
-            for request in event.approval_requests:
-                if request.id is not None:
-                    self._by_approval_id[request.id] = len(self._approvals)
-                self._pending[len(self._approvals)] = None
-                self._approvals.append(request)
-                self.approvals_version += 1
+            if calls or kind == "user_approval_request":
+                for request in event.approval_requests:
+                    if request.id is not None:
+                        self._by_approval_id[request.id] = len(self._approvals)
+                    self._pending[len(self._approvals)] = None
+                    self._approvals.append(request)
+                    self.approvals_version += 1
         elif event.from_user:
             if kind == "user_confirmation":
                 self._answer(event)
             elif kind in ("user_message", "user_cancel") or outer == "triggerUserInput":
-                self._supersede(event.timestamp)
+                self._supersede(event)
                 self.outcome = "cancelled" if kind == "user_cancel" else None
                 self.awaiting = False
-        return self._fold_tools(event)
+        if calls or kind in _TOOL_KINDS:
+            return self._fold_tools(event)
+        return []
 
     # -- approvals -----------------------------------------------------------------------
 
@@ -173,9 +181,12 @@ class EventLog:
         del self._pending[index]
         self.approvals_version += 1
 
-    def _supersede(self, at: datetime | None) -> None:
-        if self._pending:
-            self.approvals_version += 1
+    def _supersede(self, event: Event) -> None:
+        """Every pending request is superseded by ``event`` (a new message, a cancel)."""
+        if not self._pending:
+            return
+        self.approvals_version += 1
+        at = event.timestamp
         for index in self._pending:
             self._approvals[index] = replace(
                 self._approvals[index], state="superseded", answered_at=at

@@ -54,6 +54,8 @@ _MESSAGE_KINDS = frozenset(
     {"error", "warning", "user_approval_request", "context_compression_event"}
 )
 _EMPTY: Mapping[str, Any] = {}
+#: Kinds that ask for or answer an approval without a tool call.
+_APPROVAL_KINDS = frozenset({"user_approval_request", "user_confirmation"})
 
 
 def _str(value: Any) -> str | None:
@@ -410,6 +412,9 @@ class Event:
             return ()
         if self.type == "user_approval_request":
             return (self._approval_request(),)
+        calls = self.body.get("tool_calls")
+        if not calls or type(calls) is not list or not _names_approval_tool(calls):
+            return ()  # the common case, decided without reading any call in full
         requests: list[ApprovalRequest] = []
         for call in self.tool_calls:
             if call.name != APPROVAL_TOOL:
@@ -593,21 +598,25 @@ def read_event(data: Mapping[str, Any]) -> Reading:
     call_id = body.get("tool_call_id")
     calls = body.get("tool_calls")
     final = body.get("is_final")
-    return Reading(
-        event_id if type(event_id) is str else str(event_id or ""),
-        outer,
-        kind,
-        content,
-        stamp if type(stamp) is str else None,
-        body.get("token_usage"),
-        body,
-        data,
-        name if type(name) is str else None,
-        call_id if type(call_id) is str else None,
-        len(calls) if type(calls) is list else 0,
-        approval_id(outer, kind, body),
-        final if final is True or final is False else None,
-        data.get("isSynthetic") is True,
+    # tuple.__new__ makes the named tuple without a Python-level call: this runs per event.
+    return tuple.__new__(
+        Reading,
+        (
+            event_id if type(event_id) is str else str(event_id or ""),
+            outer,
+            kind,
+            content,
+            stamp if type(stamp) is str else None,
+            body.get("token_usage"),
+            body,
+            data,
+            name if type(name) is str else None,
+            call_id if type(call_id) is str else None,
+            len(calls) if type(calls) is list else 0,
+            approval_id(outer, kind, body) if calls or kind in _APPROVAL_KINDS else None,
+            final if final is True or final is False else None,
+            data.get("isSynthetic") is True,
+        ),
     )
 
 

@@ -291,49 +291,25 @@ class Collector:
         (an API dict) belongs to the task of the event before it. The page's columns become
         Arrow batches at the end, so a long task is never held as Python strings in full.
         """
-        c = self.columns
-        task_ids, seqs, ids, kinds, types = (
-            c["task_id"],
-            c["seq"],
-            c["event_id"],
-            c["kind"],
-            c["type"],
-        )
-        stamps, contents, names, call_ids = (
-            c["timestamp"],
-            c["content"],
-            c["name"],
-            c["tool_call_id"],
-        )
-        counts, approvals, finals, synthetic = (
-            c["n_tool_calls"],
-            c["approval_request_id"],
-            c["is_final"],
-            c["synthetic"],
-        )
-        inputs, outputs, writes, reads, models = (
-            c["input_tokens"],
-            c["output_tokens"],
-            c["cache_creation_tokens"],
-            c["cache_read_tokens"],
-            c["models"],
-        )
-        raws = c.get("raw")
+        kept: list[Reading] = []
+        owners: list[str | None] = []
+        usages: list[TokenUsage | None] = []
         logs = self.logs
         owner = task_id
         seen: set[str] | None = None
         seq = self._next_seq.get(owner, 0)
+        seqs: list[int] = []
         for item in items:
-            if isinstance(item, Event):
-                event: Event | None = item
-                read = read_event(item.raw) if item.raw else _reading_of(item)
-                usage = item.usage
-                said = task_id if task_id is not None else item.task_id
-            elif type(item) is dict or isinstance(item, Mapping):
-                event = None
+            if type(item) is dict or (not isinstance(item, Event) and isinstance(item, Mapping)):
+                event: Event | None = None
                 read = read_event(item)
                 usage = None if read.usage is None else TokenUsage.from_json(read.usage)
                 said = task_id
+            elif isinstance(item, Event):
+                event = item
+                read = read_event(item.raw) if item.raw else _reading_of(item)
+                usage = item.usage
+                said = task_id if task_id is not None else item.task_id
             else:
                 continue
             event_id = read.id
@@ -347,34 +323,11 @@ class Collector:
                 if event_id in seen:
                     continue
                 seen.add(event_id)
-            task_ids.append(owner)
+            kept.append(read)
+            owners.append(owner)
             seqs.append(seq)
+            usages.append(usage)
             seq += 1
-            ids.append(event_id or None)
-            kinds.append(read.kind or None)
-            types.append(read.type or None)
-            stamps.append(read.timestamp_text)
-            contents.append(read.content)
-            names.append(read.name)
-            call_ids.append(read.tool_call_id)
-            counts.append(read.n_tool_calls)
-            approvals.append(read.approval_request_id)
-            finals.append(read.final)
-            synthetic.append(read.synthetic)
-            if usage is None:
-                inputs.append(None)
-                outputs.append(None)
-                writes.append(None)
-                reads.append(None)
-                models.append(None)
-            else:
-                inputs.append(usage.input_tokens)
-                outputs.append(usage.output_tokens)
-                writes.append(usage.cache_creation_tokens)
-                reads.append(usage.cache_read_tokens)
-                models.append(",".join(usage.models) or None)
-            if raws is not None:
-                raws.append(raw_json(read.raw))
             if logs is not None:
                 if event is None or event.task_id != owner:
                     event = Event(
@@ -393,6 +346,42 @@ class Collector:
                     log = logs[owner] = EventLog(owner)
                 log.add(event)
         self._next_seq[owner] = seq
+        self._lay_out(kept, owners, seqs, usages)
+
+    def _lay_out(
+        self,
+        kept: list[Reading],
+        owners: list[str | None],
+        seqs: list[int],
+        usages: list[TokenUsage | None],
+    ) -> None:
+        """A page's readings as Arrow batches, column by column (transposed in bulk)."""
+        c = self.columns
+        if kept:
+            (ids, kinds, types, contents, stamps, _, _, raws, names, calls, counts, approvals,
+             finals, synthetic) = zip(*kept, strict=True)  # fmt: skip
+            c["task_id"] += owners
+            c["seq"] += seqs
+            c["event_id"] += [v or None for v in ids]
+            c["kind"] += [v or None for v in kinds]
+            c["type"] += [v or None for v in types]
+            c["timestamp"] += stamps
+            c["content"] += contents
+            c["name"] += names
+            c["tool_call_id"] += calls
+            c["n_tool_calls"] += counts
+            c["approval_request_id"] += approvals
+            c["is_final"] += finals
+            c["synthetic"] += synthetic
+            c["input_tokens"] += [None if u is None else u.input_tokens for u in usages]
+            c["output_tokens"] += [None if u is None else u.output_tokens for u in usages]
+            c["cache_creation_tokens"] += [
+                None if u is None else u.cache_creation_tokens for u in usages
+            ]
+            c["cache_read_tokens"] += [None if u is None else u.cache_read_tokens for u in usages]
+            c["models"] += [None if u is None else ",".join(u.models) or None for u in usages]
+            if "raw" in c:
+                c["raw"] += [raw_json(r) for r in raws]
         for name, kind in self.spec:
             self.batches[name].append(_to_arrow(kind, c[name]))
             c[name].clear()
