@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,32 +99,44 @@ def lab(
     widgets = home / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
     widgets.mkdir(parents=True)
     (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
-    log = (home / "lab.log").open("wb")
-    server = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{url}/api/status", timeout=2).ok:
-                break
-        except requests.RequestException:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            log.close()
-            pytest.fail("jupyter lab did not start:\n" + (home / "lab.log").read_text()[-3000:])
-        time.sleep(0.3)
-    try:
+    with serving(command, env=env, health=f"{url}/api/status", log=home / "lab.log"):
         yield {"url": url, "root": root, "log": home / "lab.log"}
-    finally:
-        server.terminate()
+
+
+@contextmanager
+def serving(
+    command: list[str], *, env: dict[str, str], health: str, log: Path, timeout: float = 90
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server (JupyterLab, marimo) until the block ends; wait until ``health`` answers.
+
+    It runs in a session of its own, so stopping it stops its kernels too; a server that
+    dies or stays silent fails the test with the end of its log.
+    """
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(health, timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"{command[2]} did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.3)
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            yield server
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 @pytest.fixture(scope="session")

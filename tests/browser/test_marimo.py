@@ -8,20 +8,17 @@ reaches Python and the emulator.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from neo_notebook.emulator import NeoEmulator
 
-from .conftest import free_port, shot
+from .conftest import free_port, serving, shot
 
 CHANGE = "Please fix the drift in prod and open a pull request"
 
@@ -75,32 +72,10 @@ def marimo(browser_emulator: NeoEmulator, tmp_path: Path) -> Iterator[dict[str, 
     command = [sys.executable, "-m", "marimo", "edit", "--headless", "--no-token"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--skip-update-check"]
     command += ["--no-sandbox", str(app)]
-    log_path = tmp_path / "marimo.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("marimo did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.3)
-        try:
-            yield {"url": url, "log": log_path}
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "marimo.log"
+    with serving(command, env=env, health=f"{url}/health", log=log):
+        yield {"url": url, "log": log}
 
 
 def test_neochat_in_marimo_streams_neo_and_approves(
