@@ -664,12 +664,18 @@ def approval_id(outer: str, kind: str, body: Mapping[str, Any]) -> str | None:
 def _names_approval_tool(calls: list[Any]) -> bool:
     """Whether a list of raw tool calls (either shape) holds an ``approval_request``."""
     for call in calls:
-        if isinstance(call, Mapping):
+        if _is_mapping(call):
             function = call.get("function")
-            name = function.get("name") if isinstance(function, Mapping) else call.get("name")
+            name = function.get("name") if _is_mapping(function) else call.get("name")
             if name == APPROVAL_TOOL:
                 return True
     return False
+
+
+def _is_mapping(value: Any) -> bool:
+    # A JSON object is a dict: that check is several times cheaper than the ABC's, and this
+    # runs for every tool call of a long history.
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _redacted(
