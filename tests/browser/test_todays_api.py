@@ -186,3 +186,42 @@ def test_notebook_data_attached_to_a_message_shows_as_a_chip(
     chip.locator("summary").click()
     assert "urn:pulumi:prod::web::bucket0" in chip.locator("pre").inner_text()
     shot(page, "today-attachment-chip")
+
+
+@pytest.mark.parametrize("echo", [True, False], ids=["echo-lags", "never-echoed"])
+def test_one_answer_when_the_server_lags_or_never_echoes(
+    page: Any, lab: dict[str, Any], echo: bool
+) -> None:
+    with NeoEmulator(
+        org="acme",
+        api="current",
+        seed=5,
+        pace=0.02,
+        confirmation_delay=4.0,
+        echo_confirmations=echo,
+    ) as emu:
+        name = f"lag-{echo}.ipynb"
+        write_notebook(
+            lab["root"],
+            name,
+            [
+                connect(emu),
+                f"task = client.create_task({CHANGE!r})\nchat = client.chat(task.id)\nchat",
+            ],
+        )
+        open_and_run(page, lab, name)
+        approve = page.locator('[data-testid="neo-approve"]').first
+        approve.wait_for(timeout=60_000)
+        approve.dblclick()  # a double click on a slow server
+        card = page.locator('[data-testid="neo-approval"][data-answer]').first
+        card.wait_for(timeout=10_000)
+        assert "waiting for Neo" in card.inner_text()
+        assert page.locator('[data-testid="neo-approve"]').count() == 0
+        shot(page, f"today-answer-{'lagging' if echo else 'never-echoed'}")
+        page.wait_for_timeout(5_000)  # past the server's lag
+        task_id = emu.posted[-1][0]
+        assert confirmations(emu, task_id) == 1
+        if echo:
+            page.locator('[data-testid="neo-approval"][data-state="approved"]').wait_for(
+                timeout=30_000
+            )
