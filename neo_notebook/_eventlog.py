@@ -200,7 +200,7 @@ class EventLog:
         if event.n_tool_calls:  # an assistant message's calls (or a kind that adds calls)
             runs = []
             for index, call in enumerate(event.tool_calls):
-                run = self._new_run(call.id or None, event, f"{event.id}#{index}")
+                run = self._new_run(call.id or None, event, f"{event.id}@{self.count}#{index}")
                 run.name = call.name or None
                 run.arguments = call.arguments
                 run.raw_arguments = call.raw_arguments
@@ -271,7 +271,7 @@ class EventLog:
         """The run a tool event belongs to: the call id's newest run, unless that one is
         already past what this event says (Neo reused the id for a new call)."""
         if not call_id:
-            return self._new_run(None, event, f"{event.id}#{suffix}")
+            return self._new_run(None, event, f"{event.id}@{self.count}#{suffix}")
         key = self._latest_run.get(call_id)
         run = self._runs.get(key) if key else None
         if (

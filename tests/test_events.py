@@ -449,3 +449,12 @@ def test_the_seeds_approval_call_is_not_shown_as_a_tool() -> None:
     assert [p["view"] for p in parts] == ["message", "approval"]
     card = parts[1]["approval"]
     assert card["id"] == "req_9" and card["tool_name"] is None and card["message"] == "Open a PR"
+
+
+def test_calls_without_ids_in_events_without_ids_are_runs_of_their_own() -> None:
+    raws = [{"eventBody": {"tool_calls": [{}]}}, {"eventBody": {"tool_calls": [{}, {}]}}]
+    log = EventLog()
+    for raw in raws:
+        log.add(Event.from_json(raw))
+    assert len(log.tool_runs) == 3 and len({run.key for run in log.tool_runs}) == 3
+    assert len(tool_calls_frame(raws)) == 3

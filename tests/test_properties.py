@@ -274,7 +274,7 @@ def test_approval_states_are_derived_from_any_events(data: list[dict[str, Any]])
     found = approval_requests(read)
     assert len(found) == sum(len(e.approval_requests) for e in read)
     confirmed = {
-        e.body.get("approval_request_id")
+        e.approval_request_id
         for e in read
         if e.kind == "userInput" and e.type == "user_confirmation"
     }
