@@ -285,7 +285,7 @@ def _detail_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Event:
     """One entry of a task's event log, read. Treat it as read-only.
 
@@ -298,50 +298,105 @@ class Event:
     warning, approval request or context compression, or a tool's output as text.
     ``task_id`` is the task it belongs to, however it was read. Kinds this version does not
     know keep their whole body in ``body``; the fields below read the ones it does.
+
+    The common fields come from the event's :class:`Reading` (:func:`read_event`), the one
+    place they are read; the rest are read from ``body`` when asked for.
     """
 
-    id: str
-    kind: str
-    type: str
-    content: str | None = None
-    timestamp_text: str | None = field(default=None, repr=False)
+    reading: Reading
     task_id: str | None = None
     usage: TokenUsage | None = None
-    body: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], task_id: str | None = None) -> Event:
         """Read one console event; never raises on a field that is missing, null or odd."""
         read = read_event(data)
-        usage = read.usage
-        return cls(
-            read.id,
-            read.kind,
-            read.type,
-            read.content,
-            read.timestamp_text,
-            task_id,
-            None if usage is None else TokenUsage.from_json(usage),
-            read.body,
-            read.raw,
+        usage = None if read.usage_json is None else TokenUsage.from_json(read.usage_json)
+        return cls(read, task_id, usage)
+
+    def __repr__(self) -> str:
+        return (
+            f"Event(id={self.id!r}, kind={self.kind!r}, type={self.type!r}, "
+            f"task_id={self.task_id!r})"
         )
 
     def with_task(self, task_id: str | None) -> Event:
         """This event, labelled with the task it belongs to."""
         return self if task_id == self.task_id else replace(self, task_id=task_id)
 
-    # -- common fields -------------------------------------------------------------------
+    # -- common fields: the reading's ------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.reading.id
+
+    @property
+    def kind(self) -> str:
+        return self.reading.kind
+
+    @property
+    def type(self) -> str:
+        return self.reading.type
+
+    @property
+    def content(self) -> str | None:
+        return self.reading.content
+
+    @property
+    def timestamp_text(self) -> str | None:
+        """When it happened, as the API wrote it (RFC 3339)."""
+        return self.reading.timestamp_text
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """The event body as it came (secrets redacted)."""
+        return self.reading.body
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The whole console event as it came (secrets redacted)."""
+        return self.reading.raw
+
+    @property
+    def name(self) -> str | None:
+        """The tool of a tool event, or the new task name."""
+        return self.reading.name
+
+    @property
+    def tool_call_id(self) -> str | None:
+        """For tool events: the call they belong to."""
+        return self.reading.tool_call_id
+
+    @property
+    def n_tool_calls(self) -> int:
+        return self.reading.n_tool_calls
+
+    @property
+    def approval_request_id(self) -> str | None:
+        """The approval this event asks for or answers; None otherwise, and when malformed."""
+        return self.reading.approval_request_id
+
+    @property
+    def final(self) -> bool | None:
+        """``is_final`` of an assistant message as sent (today's shape); None when absent."""
+        return self.reading.final
+
+    @property
+    def is_final(self) -> bool:
+        """True on the assistant message that ends Neo's turn (today's shape only)."""
+        return self.reading.final is True
+
+    @property
+    def synthetic(self) -> bool:
+        """Sent by the service on someone's behalf (e.g. an automatic approval)."""
+        return self.reading.synthetic
+
+    # -- other fields ----------------------------------------------------------------------
 
     @property
     def timestamp(self) -> datetime | None:
         """When it happened, as an aware UTC datetime; None when missing or unreadable."""
         return parse_timestamp(self.timestamp_text)
-
-    @property
-    def synthetic(self) -> bool:
-        """Sent by the service on someone's behalf (e.g. an automatic approval)."""
-        return is_synthetic(self.raw)
 
     @property
     def actor(self) -> str | None:
@@ -357,26 +412,12 @@ class Event:
         return self.kind in ("userInput", "triggerUserInput")
 
     @property
-    def name(self) -> str | None:
-        """The tool of ``exec_tool_call``/``tool_response``, or the new task name."""
-        return text_field(self.body, "name")
-
-    @property
-    def tool_call_id(self) -> str | None:
-        """For tool events: the call they belong to."""
-        return text_field(self.body, "tool_call_id")
-
-    @property
     def tool_calls(self) -> tuple[ToolCall, ...]:
         """The tool calls an assistant message makes, in either wire shape."""
         calls = self.body.get("tool_calls")
         if not isinstance(calls, list):
             return ()
         return tuple(ToolCall.from_json(c) for c in calls if isinstance(c, Mapping))
-
-    @property
-    def n_tool_calls(self) -> int:
-        return count_tool_calls(self.body)
 
     @property
     def execution_mode(self) -> str | None:
@@ -392,18 +433,6 @@ class Event:
     def is_error(self) -> bool:
         """For ``tool_response``: whether the tool failed (see :func:`reports_error`)."""
         return self.type == "tool_response" and reports_error(self.body)
-
-    @property
-    def final(self) -> bool | None:
-        """``is_final`` of an assistant message as sent (today's shape); None when absent."""
-        return final_flag(self.body)
-
-    @property
-    def is_final(self) -> bool:
-        """True on the assistant message that ends Neo's turn (today's shape only)."""
-        return self.body.get("is_final") is True
-
-    # -- kinds ---------------------------------------------------------------------------
 
     @property
     def approval_requests(self) -> tuple[ApprovalRequest, ...]:
@@ -460,11 +489,6 @@ class Event:
             last_approval_diff=FileDiff.all_from_json(context.get("last_approval_diff")),
             raw=body,
         )
-
-    @property
-    def approval_request_id(self) -> str | None:
-        """The approval this event asks for or answers; None otherwise, and when malformed."""
-        return approval_id(self.kind, self.type, self.body)
 
     @property
     def confirmation(self) -> Confirmation | None:
@@ -556,7 +580,7 @@ class Reading(NamedTuple):
     type: str
     content: str | None
     timestamp_text: str | None
-    usage: Any  # the ``token_usage`` JSON, read by :meth:`TokenUsage.from_json`
+    usage_json: Any  # the ``token_usage`` JSON, read by :meth:`TokenUsage.from_json`
     body: Mapping[str, Any]
     raw: Mapping[str, Any]
     name: str | None
@@ -624,20 +648,6 @@ def text_field(body: Mapping[str, Any], key: str) -> str | None:
     """A field of an event body that is text; None when it is missing or not text."""
     value = body.get(key)
     return value if type(value) is str or isinstance(value, str) else None
-
-
-def count_tool_calls(body: Mapping[str, Any]) -> int:
-    calls = body.get("tool_calls")
-    return len(calls) if type(calls) is list else 0
-
-
-def final_flag(body: Mapping[str, Any]) -> bool | None:
-    final = body.get("is_final")
-    return final if final is True or final is False else None
-
-
-def is_synthetic(data: Mapping[str, Any]) -> bool:
-    return data.get("isSynthetic") is True
 
 
 def approval_id(outer: str, kind: str, body: Mapping[str, Any]) -> str | None:

@@ -303,11 +303,11 @@ class Collector:
             if type(item) is dict or (not isinstance(item, Event) and isinstance(item, Mapping)):
                 event: Event | None = None
                 read = read_event(item)
-                usage = None if read.usage is None else TokenUsage.from_json(read.usage)
+                usage = None if read.usage_json is None else TokenUsage.from_json(read.usage_json)
                 said = task_id
             elif isinstance(item, Event):
                 event = item
-                read = read_event(item.raw) if item.raw else _reading_of(item)
+                read = item.reading
                 usage = item.usage
                 said = task_id if task_id is not None else item.task_id
             else:
@@ -330,17 +330,7 @@ class Collector:
             seq += 1
             if logs is not None:
                 if event is None or event.task_id != owner:
-                    event = Event(
-                        event_id,
-                        read.kind,
-                        read.type,
-                        read.content,
-                        read.timestamp_text,
-                        owner,
-                        usage,
-                        read.body,
-                        read.raw,
-                    )
+                    event = Event(read, owner, usage)
                 log = logs.get(owner)
                 if log is None:
                     log = logs[owner] = EventLog(owner)
@@ -402,17 +392,6 @@ class Collector:
         """The tool calls frame, one row per tool run, with durations."""
         runs = [run for log in (self.logs or {}).values() for run in log.tool_runs]
         return _tool_runs_frame(runs)
-
-
-def _reading_of(event: Event) -> Reading:
-    """The reading of an Event made by hand (without the JSON it came from)."""
-    body = dict(event.body)
-    body.setdefault("type", event.type)
-    if event.content is not None:
-        body.setdefault("content", event.content)
-    if event.timestamp_text is not None:
-        body.setdefault("timestamp", event.timestamp_text)
-    return read_event({"id": event.id, "type": event.kind, "eventBody": body})
 
 
 def _tool_runs_frame(runs: list[ToolRun]) -> pd.DataFrame:
