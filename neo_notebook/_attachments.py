@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 import json
 import re
 import sys
@@ -62,6 +63,7 @@ from ._errors import ConfigurationError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from markdown_it import MarkdownIt
 
 __all__ = [
     "HARD_CAP",
@@ -607,11 +609,9 @@ def split_attachments(message: str) -> tuple[str, list[AttachedSection]]:
     at = message.find(_PREAMBLE)
     if at < 0:
         return message, []
-    from markdown_it import MarkdownIt
-
     sections: list[AttachedSection] = []
     current: dict[str, Any] | None = None
-    tokens = MarkdownIt("commonmark").parse(message[at + len(_PREAMBLE) :])
+    tokens = _markdown().parse(message[at + len(_PREAMBLE) :])
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h3":
             match = _HEADING.match(tokens[i + 1].content)
@@ -626,6 +626,25 @@ def split_attachments(message: str) -> tuple[str, list[AttachedSection]]:
             sections.append(AttachedSection(content=token.content.removesuffix("\n"), **current))
             current = None
     return message[:at], sections
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """The parser, made on first use: importing neo_notebook does not load it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def with_context(message: str, context: Context) -> str:
+    """``message`` with ``context`` attached: what ``context=`` on the message methods of
+    the client and the chat takes (``{name: value}``, ``(name, value)`` pairs or
+    :class:`Attachment` objects). Raises :class:`AttachmentError` before anything is sent."""
+    if not context:
+        return message
+    items = context.items() if isinstance(context, Mapping) else context
+    attached = [item if isinstance(item, Attachment) else attach(*item) for item in items]
+    return compose(message, attached)
 
 
 _REFERENCE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[([^\[\]]*)\])?\s*")

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._attachments import Attachment, Context, attach, compose
+from ._attachments import Context, with_context
 from ._config import resolve_settings
 from ._entities import EntityLike, entity_diff
 from ._errors import ApprovalError, ConfigurationError, NeoConnectionError, NeoError
@@ -596,15 +596,6 @@ class NeoClient:
         from ._history import export_history
 
         return export_history(self.transport, path, since=since, workers=workers, progress=progress)
-
-
-def with_context(message: str, context: Context) -> str:
-    """The message with ``context`` attached (see :meth:`NeoClient.send_message`)."""
-    if not context:
-        return message
-    items = context.items() if isinstance(context, Mapping) else context
-    attached = [item if isinstance(item, Attachment) else attach(*item) for item in items]
-    return compose(message, attached)
 
 
 def _refuse_if_answered(answer: Answer | None) -> None:

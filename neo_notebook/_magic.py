@@ -361,35 +361,33 @@ class NeoMagics(Magics):
         elif args.new:
             self.current_task = None
         task_id = self.current_task
-        before = 0
-        if task_id and self._answers_approval(client, task_id, text, decline=args.decline):
-            chat = client.chat(task_id)
-        elif args.decline:
+        chat = client.chat(task_id) if task_id else None
+        answered = chat is not None and self._answers_approval(chat, text, decline=args.decline)
+        if args.decline and not answered:
             raise MagicUsageError(
                 "--decline answers a pending approval, and Neo is not waiting for one. "
                 "Nothing was sent."
             )
-        elif task_id and (task_id, text) in self._sent and not args.resend:
-            chat = client.chat(task_id)
-            print(
-                f"Already sent this cell to task {task_id} in this session; showing the "
-                "conversation. Add --resend to send it again."
-            )
-        elif task_id:
-            chat = client.chat(task_id)
-            before = chat.event_count
-            client.send_message(task_id, message, add=entities)
-            chat.refresh_soon()
+        if task_id is None or chat is None:
+            task_id = self.current_task = client.create_task(message, entities=entities).id
+            chat, before = client.chat(task_id), 0
         else:
-            task = client.create_task(message, entities=entities)
-            task_id = self.current_task = task.id
-            chat = client.chat(task_id)
+            before = chat.event_count
+            if answered:
+                pass  # the cell was the answer to Neo's request: nothing else is sent
+            elif (task_id, text) in self._sent and not args.resend:
+                print(
+                    f"Already sent this cell to task {task_id} in this session; showing the "
+                    "conversation. Add --resend to send it again."
+                )
+            else:
+                client.send_message(task_id, message, add=entities)
+                chat.refresh_soon()
         self._sent.add((task_id, text))
         if not args.quiet:
             display(chat)
         if args.wait:
             self._wait(
-                client,
                 chat,
                 args.timeout if args.timeout is not None else self.wait_timeout,
                 quiet=args.quiet,
@@ -397,24 +395,23 @@ class NeoMagics(Magics):
             )
         return None
 
-    def _answers_approval(
-        self, client: NeoClient, task_id: str, text: str, *, decline: bool
-    ) -> bool:
+    def _answers_approval(self, chat: NeoChat, text: str, *, decline: bool) -> bool:
         """While Neo waits for an approval, a cell answers it rather than becoming a message.
 
         A cell that is exactly an approval phrase (``yes``, ``lgtm``, ``ship it``, ...)
         approves, and ``--decline`` declines with the cell as instructions: True. Any other
         text raises, naming the request and the choices, and nothing is sent. False when
-        nothing is pending.
+        nothing is pending. The task's chat knows its events; only what is new is read.
         """
-        pending = client.pending_approval(task_id)
+        chat.refresh(raise_errors=True)
+        pending = chat.pending_approval
         if pending is None or pending.id is None:
             return False
         if decline:
-            client.decline(task_id, pending.id, instructions=text.strip())
+            chat.decline(pending.id, instructions=text.strip())
             print(f"Declined {pending.id}; Neo has your instructions.")
         elif is_approval_phrase(text):
-            client.approve(task_id, pending.id)
+            chat.approve(pending.id)
             print(f"Approved {pending.id}.")
         else:
             raise MagicUsageError(
@@ -423,12 +420,9 @@ class NeoMagics(Magics):
                 "the panel or with %neo approve (or a cell that says just 'yes'), or add "
                 "--decline to decline with this cell as instructions."
             )
-        client.chat(task_id).refresh_soon()
         return True
 
-    def _wait(
-        self, client: NeoClient, chat: NeoChat, timeout: float, *, quiet: bool, since: int
-    ) -> None:
+    def _wait(self, chat: NeoChat, timeout: float, *, quiet: bool, since: int) -> None:
         """Wait for Neo, then print what it said after event number ``since``."""
         try:
             finished = chat.wait(timeout)
@@ -447,7 +441,7 @@ class NeoMagics(Magics):
             for event in chat.events[since:]:
                 if event.type == "assistant_message" and event.content:
                     print(f"Neo: {_gist(event.content)}")
-            pending = client.pending_approval(chat.task_id) if chat.task_id else None
+            pending = chat.pending_approval
             if pending:
                 print(
                     f"Neo asks for approval: {_gist(pending.description)}\n"

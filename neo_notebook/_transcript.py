@@ -89,6 +89,10 @@ def _diff(diffs: Sequence[FileDiff], heading: str) -> list[str]:
     return lines
 
 
+def _returned(tool: str | None, output: str | None, by: str) -> list[str]:
+    return [_quote(f"`{tool or 'tool'}` returned{by}:"), "", _fence(_clip(output or "")), ""]
+
+
 def _approval(request: ApprovalRequest) -> list[str]:
     kind = {"plan_exit": "a plan", "tool_permission": f"tool `{request.tool_name or '?'}`"}
     what = kind.get(request.approval_type or "", "")
@@ -155,20 +159,10 @@ def transcript_markdown(events: Sequence[Event], *, title: str = "") -> str:
                 if call.name != APPROVAL_TOOL:
                     lines += [f"- tool `{call.name}` {_clip(call.raw_arguments or '', 120)}", ""]
         elif kind == "tool_response":
-            lines += [
-                _quote(f"`{event.name or 'tool'}` returned:"),
-                "",
-                _fence(_clip(event.result or "")),
-                "",
-            ]
+            lines += _returned(event.name, event.result, "")
         elif kind == "tool_result":
             for result in event.tool_results:
-                lines += [
-                    _quote(f"`{result.name or 'tool'}` returned (run by the client):"),
-                    "",
-                    _fence(_clip(result.content or "")),
-                    "",
-                ]
+                lines += _returned(result.name, result.content, " (run by the client)")
         elif kind == "user_confirmation":
             answer = event.confirmation
             if answer is not None:

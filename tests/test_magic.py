@@ -362,7 +362,7 @@ def test_wait_prints_identifiers_intact_and_the_pending_approval(
         },
     )
     capsys.readouterr()
-    magics._wait(magics.client(), chat, 10, quiet=False, since=since)
+    magics._wait(chat, 10, quiet=False, since=since)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Neo: Running pulumi_preview on infra/prod"
     assert out[1].startswith("Neo asks for approval: Create a pull request in ")
