@@ -646,8 +646,7 @@ def read_event(data: Mapping[str, Any]) -> Reading:
 
 def text_field(body: Mapping[str, Any], key: str) -> str | None:
     """A field of an event body that is text; None when it is missing or not text."""
-    value = body.get(key)
-    return value if type(value) is str or isinstance(value, str) else None
+    return _str(body.get(key))
 
 
 def approval_id(outer: str, kind: str, body: Mapping[str, Any]) -> str | None:
