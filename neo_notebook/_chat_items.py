@@ -79,12 +79,12 @@ def _diffs(diffs: Sequence[FileDiff]) -> list[dict[str, Any]]:
 def approval_info(request: ApprovalRequest, log: EventLog) -> dict[str, Any]:
     """An approval request as the card shows it (``ApprovalInfo`` in model.ts); ``log``
     gives the tool run it asks about."""
-    tool_name, tool_arguments = request.tool_name, request.tool_arguments
+    # The request names the call it gates; the call's own arguments are what it would do.
+    tool_name, tool_arguments = request.tool_name, None
     run = log.tool_run(request.tool_call_id)
     if run is not None and not run.is_approval:  # the seed's request is a call of its own
         tool_name = tool_name or run.name
-        if tool_arguments is None:
-            tool_arguments = run.arguments
+        tool_arguments = run.arguments
     if request.approval_type == "tool_permission":
         title = f"Allow {tool_name}" if tool_name else "Allow a tool"
     else:

@@ -192,13 +192,6 @@ class ApprovalRequest:
     def pending(self) -> bool:
         return self.state == "pending"
 
-    @property
-    def tool_arguments(self) -> Mapping[str, Any] | None:
-        """For a ``tool_permission`` request: the arguments of the call it asks about."""
-        context = self.raw.get("context")
-        args = context.get("tool_args") if isinstance(context, Mapping) else None
-        return args if isinstance(args, Mapping) else None
-
 
 @dataclass(frozen=True)
 class Answer:
