@@ -54,6 +54,7 @@ _MESSAGE_KINDS = frozenset(
     {"error", "warning", "user_approval_request", "context_compression_event"}
 )
 _EMPTY: Mapping[str, Any] = {}
+_INT64 = 2**63
 #: Kinds that ask for or answer an approval without a tool call.
 _APPROVAL_KINDS = frozenset({"user_approval_request", "user_confirmation"})
 
@@ -64,8 +65,10 @@ def _str(value: Any) -> str | None:
 
 def _count(value: Any) -> int:
     """A token count: a non-negative int, else 0 (null, junk and booleans count as nothing)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+    if type(value) is int and 0 <= value < _INT64:  # JSON numbers are exactly int or float
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _INT64:
+        return int(value)
     return 0
 
 
@@ -97,9 +100,12 @@ def reports_error(result: Mapping[str, Any]) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class TokenUsage:
-    """Tokens one assistant message used, summed over the models that served it."""
+class TokenUsage(NamedTuple):
+    """Tokens one assistant message used, summed over the models that served it.
+
+    (A named tuple rather than a frozen dataclass: today's API puts usage on every message
+    of a long history, and a named tuple is several times cheaper to make.)
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -115,16 +121,16 @@ class TokenUsage:
     @classmethod
     def from_json(cls, value: Any) -> TokenUsage | None:
         """``{model: {input_tokens, ...}}`` summed; None when there is no usage map."""
-        if not isinstance(value, Mapping) or not value:
+        if not value or (type(value) is not dict and not isinstance(value, Mapping)):
             return None
         read = written = inputs = outputs = 0
         for usage in value.values():
-            if isinstance(usage, Mapping):
+            if type(usage) is dict or isinstance(usage, Mapping):
                 inputs += _count(usage.get("input_tokens"))
                 outputs += _count(usage.get("output_tokens"))
                 written += _count(usage.get("cache_creation_input_tokens"))
                 read += _count(usage.get("cache_read_input_tokens"))
-        return cls(inputs, outputs, written, read, tuple(str(model) for model in value))
+        return tuple.__new__(cls, (inputs, outputs, written, read, tuple(map(str, value))))
 
 
 @dataclass(frozen=True)
@@ -303,7 +309,11 @@ class Event:
     @classmethod
     def from_json(cls, data: Mapping[str, Any], task_id: str | None = None) -> Event:
         """Read one console event; never raises on a field that is missing, null or odd."""
-        read = read_event(data)
+        return cls.from_reading(read_event(data), task_id)
+
+    @classmethod
+    def from_reading(cls, read: Reading, task_id: str | None = None) -> Event:
+        """The record of an event already read with :func:`read_event`."""
         usage = None if read.usage_json is None else TokenUsage.from_json(read.usage_json)
         return cls(read, task_id, usage)
 
@@ -665,19 +675,18 @@ def approval_id(outer: str, kind: str, body: Mapping[str, Any]) -> str | None:
 
 def _names_approval_tool(calls: list[Any]) -> bool:
     """Whether a list of raw tool calls (either shape) holds an ``approval_request``."""
+    # A JSON object is a dict: that check is several times cheaper than the ABC's, and this
+    # runs for every tool call of a long history.
     for call in calls:
-        if _is_mapping(call):
-            function = call.get("function")
-            name = function.get("name") if _is_mapping(function) else call.get("name")
+        if type(call) is dict or isinstance(call, Mapping):
+            function = call.get("function")  # the seed's shape; today's names the call
+            if function is None or not isinstance(function, Mapping):
+                name = call.get("name")
+            else:
+                name = function.get("name")
             if name == APPROVAL_TOOL:
                 return True
     return False
-
-
-def _is_mapping(value: Any) -> bool:
-    # A JSON object is a dict: that check is several times cheaper than the ABC's, and this
-    # runs for every tool call of a long history.
-    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _redacted(

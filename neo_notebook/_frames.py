@@ -26,8 +26,10 @@ never held twice, nor as Python strings in full.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import pandas as pd
@@ -48,6 +50,7 @@ __all__ = [
     "Kind",
     "arrow_type",
     "events_frame",
+    "paused_gc",
     "raw_json",
     "tasks_frame",
     "tool_calls_frame",
@@ -160,6 +163,8 @@ _ARROW_TYPES: dict[Kind, pa.DataType] = {
     "list": pa.list_(pa.string()),
 }
 _COMPACT = (",", ":")
+#: The token columns of an event without usage.
+_NO_USAGE = (None, None, None, None, None)
 
 
 def arrow_type(kind: Kind) -> pa.DataType:
@@ -170,7 +175,7 @@ def arrow_type(kind: Kind) -> pa.DataType:
 # -- columns --------------------------------------------------------------------------------
 
 
-def _text_or_none(values: list[Any]) -> list[str | None]:
+def _text_or_none(values: Iterable[Any]) -> list[str | None]:
     return [v if isinstance(v, str) else None for v in values]
 
 
@@ -179,7 +184,7 @@ def _valid_utf8(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _arrow_text(values: list[Any]) -> pa.Array:
+def _arrow_text(values: Sequence[Any]) -> pa.Array:
     try:
         return pa.array(values, pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a field of the wrong type: drop it
@@ -204,7 +209,7 @@ def raw_json(value: Any) -> str:
     return text
 
 
-def _arrow_timestamps(values: list[Any]) -> pa.Array:
+def _arrow_timestamps(values: Sequence[Any]) -> pa.Array:
     """RFC 3339 strings as UTC microseconds, parsed in bulk.
 
     Arrow's parser is several times faster than pandas' and reads the API's usual forms
@@ -223,7 +228,7 @@ def _arrow_timestamps(values: list[Any]) -> pa.Array:
         return pa.array(index.where(index.year > 1))
 
 
-def _to_arrow(kind: Kind, values: list[Any]) -> pa.Array:
+def _to_arrow(kind: Kind, values: Sequence[Any]) -> pa.Array:
     """A batch of one column as Arrow, so the Python objects can be dropped page by page."""
     if kind in ("string", "category"):
         return _arrow_text(values)
@@ -267,6 +272,26 @@ def _frame(spec: tuple[tuple[str, Kind], ...], columns: dict[str, Any]) -> pd.Da
 # -- events and tool calls -----------------------------------------------------------------
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while events are read in bulk.
+
+    A page of events is tens of thousands of containers (its JSON, then its reading) and no
+    reference cycles, so the collector has nothing to find in it; yet each container counts
+    toward its thresholds, and a page alive when it runs is walked and promoted, to be
+    walked again by every full collection of a notebook that holds large frames. Reference
+    counting frees every page as before. (Mercurial pauses it around its bulk parsing for
+    the same reason.) It is switched back on only if it was on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Collector:
     """Columns of the events and tool runs of one or more tasks, filled page by page.
 
@@ -277,8 +302,6 @@ class Collector:
 
     def __init__(self, *, raw: bool = False, tool_calls: bool = True) -> None:
         self.spec = EVENT_COLUMNS + ((RAW_COLUMN,) if raw else ())
-        #: The page being read, as lists; turned into Arrow batches when the page is done.
-        self.columns: dict[str, list[Any]] = {name: [] for name, _ in self.spec}
         self.batches: dict[str, list[pa.Array]] = {name: [] for name, _ in self.spec}
         self.logs: dict[str | None, EventLog] | None = {} if tool_calls else None
         self._seen: dict[str | None, set[str]] = {}
@@ -291,24 +314,28 @@ class Collector:
         (an API dict) belongs to the task of the event before it. The page's columns become
         Arrow batches at the end, so a long task is never held as Python strings in full.
         """
+        page = items if type(items) is list else list(items)
+        with paused_gc():
+            if task_id is None or not self._add_api_page(page, task_id):
+                self._add_each(page, task_id)
+
+    def _add_each(self, page: list[Any], task_id: str | None) -> None:
+        """:meth:`add`, event by event: records, events of several tasks, repeats."""
         kept: list[Reading] = []
         owners: list[str | None] = []
-        usages: list[TokenUsage | None] = []
         logs = self.logs
         owner = task_id
         seen: set[str] | None = None
         seq = self._next_seq.get(owner, 0)
         seqs: list[int] = []
-        for item in items:
+        for item in page:
             if type(item) is dict or (not isinstance(item, Event) and isinstance(item, Mapping)):
                 event: Event | None = None
                 read = read_event(item)
-                usage = None if read.usage_json is None else TokenUsage.from_json(read.usage_json)
                 said = task_id
             elif isinstance(item, Event):
                 event = item
                 read = item.reading
-                usage = item.usage
                 said = task_id if task_id is not None else item.task_id
             else:
                 continue
@@ -326,55 +353,80 @@ class Collector:
             kept.append(read)
             owners.append(owner)
             seqs.append(seq)
-            usages.append(usage)
             seq += 1
             if logs is not None:
                 if event is None or event.task_id != owner:
-                    event = Event(read, owner, usage)
+                    event = Event.from_reading(read, owner)
                 log = logs.get(owner)
                 if log is None:
                     log = logs[owner] = EventLog(owner)
                 log.add(event)
         self._next_seq[owner] = seq
-        self._lay_out(kept, owners, seqs, usages)
+        self._lay_out(kept, owners, seqs)
 
-    def _lay_out(
-        self,
-        kept: list[Reading],
-        owners: list[str | None],
-        seqs: list[int],
-        usages: list[TokenUsage | None],
-    ) -> None:
+    def _add_api_page(self, page: list[Any], task_id: str) -> bool:
+        """The usual page, in bulk: API dicts of one task, none repeated. False (nothing
+        added) for anything else, which :meth:`add` takes event by event.
+
+        A long history is mostly such pages, and reading them without a per-event loop
+        here is what keeps a frame close to the cost of fetching it.
+        """
+        if not page or set(map(type, page)) != {dict}:
+            return False
+        ids = [event.get("id") for event in page]
+        if set(map(type, ids)) != {str}:
+            return False
+        unique = set(ids)
+        seen = self._seen.setdefault(task_id, set())
+        if len(unique) != len(ids) or "" in unique or not seen.isdisjoint(unique):
+            return False
+        seen |= unique
+        kept = list(map(read_event, page))
+        seq = self._next_seq.get(task_id, 0)
+        self._next_seq[task_id] = seq + len(kept)
+        if self.logs is not None:
+            log = self.logs.get(task_id)
+            if log is None:
+                log = self.logs[task_id] = EventLog(task_id)
+            for read in kept:
+                log.add(Event.from_reading(read, task_id))
+        self._lay_out(kept, [task_id] * len(kept), range(seq, seq + len(kept)))
+        return True
+
+    def _lay_out(self, kept: list[Reading], owners: list[str | None], seqs: Iterable[int]) -> None:
         """A page's readings as Arrow batches, column by column (transposed in bulk)."""
-        c = self.columns
-        if kept:
-            (ids, kinds, types, contents, stamps, _, _, raws, names, calls, counts, approvals,
-             finals, synthetic) = zip(*kept, strict=True)  # fmt: skip
-            c["task_id"] += owners
-            c["seq"] += seqs
-            c["event_id"] += [v or None for v in ids]
-            c["kind"] += [v or None for v in kinds]
-            c["type"] += [v or None for v in types]
-            c["timestamp"] += stamps
-            c["content"] += contents
-            c["name"] += names
-            c["tool_call_id"] += calls
-            c["n_tool_calls"] += counts
-            c["approval_request_id"] += approvals
-            c["is_final"] += finals
-            c["synthetic"] += synthetic
-            c["input_tokens"] += [None if u is None else u.input_tokens for u in usages]
-            c["output_tokens"] += [None if u is None else u.output_tokens for u in usages]
-            c["cache_creation_tokens"] += [
-                None if u is None else u.cache_creation_tokens for u in usages
-            ]
-            c["cache_read_tokens"] += [None if u is None else u.cache_read_tokens for u in usages]
-            c["models"] += [None if u is None else ",".join(u.models) or None for u in usages]
-            if "raw" in c:
-                c["raw"] += [raw_json(r) for r in raws]
+        if not kept:
+            return
+        (ids, kinds, types, contents, stamps, usage_json, _, raws, names, calls, counts,
+         approvals, finals, synthetic) = zip(*kept, strict=True)  # fmt: skip
+        usages = [
+            _NO_USAGE if u is None else TokenUsage.from_json(u) or _NO_USAGE for u in usage_json
+        ]
+        inputs, outputs, written, read, models = zip(*usages, strict=True)
+        columns: dict[str, Any] = {
+            "task_id": owners,
+            "seq": seqs,
+            "event_id": [v or None for v in ids],
+            "kind": [v or None for v in kinds],
+            "type": [v or None for v in types],
+            "timestamp": stamps,
+            "content": contents,
+            "name": names,
+            "tool_call_id": calls,
+            "n_tool_calls": counts,
+            "approval_request_id": approvals,
+            "is_final": finals,
+            "synthetic": synthetic,
+            "input_tokens": inputs,
+            "output_tokens": outputs,
+            "cache_creation_tokens": written,
+            "cache_read_tokens": read,
+            "models": [None if m is None else ",".join(m) or None for m in models],
+        }
+        if "raw" in self.batches:
+            columns["raw"] = [raw_json(r) for r in raws]
         for name, kind in self.spec:
-            self.batches[name].append(_to_arrow(kind, c[name]))
-            c[name].clear()
+            self.batches[name].append(_to_arrow(kind, columns.pop(name)))
 
     def extend(self, other: Collector) -> None:
         """Append another collector's rows (other tasks'), keeping its order."""

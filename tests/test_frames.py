@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -282,6 +283,25 @@ def test_duplicates_are_dropped_across_pages() -> None:
         assert frame.seq.tolist() == list(range(1500))
         twice = events_frame([first, first.raw, first])
         assert len(twice) == 1
+
+
+def test_a_task_read_ahead_keeps_its_pages_in_order_and_fails_where_a_page_fails() -> None:
+    # events_frame fetches each next page on a thread while it lays out the one before.
+    # Faults(seed=0) at rate 0.5: the first request passes, the second fails, then two pass.
+    with NeoEmulator(history=1, events_per_task=2500, seed=1) as emu:
+        task_id = emu.task_ids[0]
+        expected = [e.id for e in make_client(emu).events(task_id)]
+        emu.faults = Faults(rate=0.5, kinds=("500",), seed=0)
+        before = emu.stats.requests
+        with make_client(emu, max_retries=0) as client, pytest.raises(ServerError):
+            client.events_frame(task_id)
+        assert emu.stats.requests - before == 2  # nothing asked for after the failed page
+        emu.faults = Faults(rate=0.5, kinds=("500",), seed=0)
+        with make_client(emu) as client:
+            frame = client.events_frame(task_id)  # the failed page is retried in turn
+        assert frame.event_id.tolist() == expected
+        assert frame.seq.tolist() == list(range(2500))
+    assert not [t for t in threading.enumerate() if t.name.startswith("neo-read-ahead")]
 
 
 def test_empty_inputs_give_the_same_columns_and_dtypes() -> None:

@@ -34,6 +34,7 @@ from neo_notebook import (
     tasks_frame,
     tool_calls_frame,
 )
+from neo_notebook._frames import Collector
 from neo_notebook.emulator import NeoEmulator
 
 # Function-scoped autouse fixtures (the isolated environment) are fine here: no example
@@ -305,6 +306,25 @@ def test_events_frame_keeps_its_columns_dtypes_and_raw(items: list[Any]) -> None
     non_empty = [e for e in expected if e]
     from_models = events_frame([Event.from_json(e) for e in non_empty])
     pd.testing.assert_frame_equal(from_models, events_frame(non_empty))
+
+
+@FAST
+@given(st.lists(events, max_size=8), st.lists(events, max_size=4), st.booleans())
+def test_pages_read_in_bulk_give_the_frames_of_their_events_read_one_by_one(
+    first: list[dict[str, Any]], second: list[dict[str, Any]], unique: bool
+) -> None:
+    # Pages of one task whose ids are all new are read in bulk; any other page event by
+    # event. Records always go event by event, so they are the reference.
+    if unique:
+        first = [{**e, "id": f"u{i}"} for i, e in enumerate(first)]
+        second = [{**e, "id": f"v{i}"} for i, e in enumerate(second)]
+    pages = [first, second]
+    bulk, one_by_one = Collector(raw=True), Collector(raw=True)
+    for page in pages:
+        bulk.add(page, "t")
+        one_by_one.add([Event.from_json(e, "t") for e in page], "t")
+    pd.testing.assert_frame_equal(bulk.events_frame(), one_by_one.events_frame())
+    pd.testing.assert_frame_equal(bulk.tool_calls_frame(), one_by_one.tool_calls_frame())
 
 
 @FAST
