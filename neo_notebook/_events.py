@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
 from ._entities import Entity, entity_from_json
@@ -135,29 +136,31 @@ class TokenUsage(NamedTuple):
 
 @dataclass(frozen=True)
 class FileDiff:
-    """One file of a git diff, with how many lines it adds and removes."""
+    """One file of a git diff, with how many lines it adds and removes.
+
+    The counts are made when first asked for: a history holds many approvals whose diffs
+    run to hundreds of lines, and most are never shown.
+    """
 
     file: str
     patch: str
-    added: int
-    removed: int
+
+    @cached_property
+    def added(self) -> int:
+        return _changed_lines(self.patch, "+")
+
+    @cached_property
+    def removed(self) -> int:
+        return _changed_lines(self.patch, "-")
 
     @classmethod
     def all_from_json(cls, value: Any) -> tuple[FileDiff, ...]:
         """``{file: unified diff}`` as FileDiffs, in the order given."""
         if not isinstance(value, Mapping):
             return ()
-        diffs = []
-        for name, patch in value.items():
-            text = patch if isinstance(patch, str) else ""
-            added = removed = 0
-            for line in text.splitlines():
-                if line.startswith("+") and not line.startswith("+++"):
-                    added += 1
-                elif line.startswith("-") and not line.startswith("---"):
-                    removed += 1
-            diffs.append(cls(str(name), text, added, removed))
-        return tuple(diffs)
+        return tuple(
+            cls(str(name), patch if isinstance(patch, str) else "") for name, patch in value.items()
+        )
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,15 @@ class TriggerEvent:
             omitted=_count(data.get("omittedItemCount")),
             received_at=parse_timestamp(data.get("receivedAt")),
         )
+
+
+def _changed_lines(patch: str, sign: str) -> int:
+    """How many lines of a unified diff start with ``sign`` (``+`` or ``-``), not counting
+    the ``+++``/``---`` file headers. Counted with ``str.count``: an approval's diff runs
+    to hundreds of lines, and a long history holds many."""
+    header = sign * 3
+    starts = patch.startswith(sign) and not patch.startswith(header)
+    return int(starts) + patch.count("\n" + sign) - patch.count("\n" + header)
 
 
 def _detail_value(value: Any) -> str:

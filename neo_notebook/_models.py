@@ -24,6 +24,10 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 #: Go's zero time, which the API sends for "never" (e.g. ``sharedAt`` of a task never shared).
 _ZERO_TIME_YEAR = 1
 
+#: Arguments given as an object are kept as JSON text too; one encoder serves every call
+#: (``json.dumps`` with ``default`` builds a new one each time).
+_ARGUMENTS_JSON = json.JSONEncoder(default=str)
+
 
 def parse_timestamp(value: Any) -> datetime | None:
     """An RFC 3339 string as an aware UTC datetime; None for missing, unreadable or zero time.
@@ -181,8 +185,10 @@ class ToolCall:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ToolCall:
         function = data.get("function")
-        if isinstance(function, Mapping):  # seed shape: OpenAI-style
-            name, args = function.get("name"), function.get("arguments")
+        # A JSON object is a dict: checked first, as the ABC's check is several times
+        # slower, and this runs for every tool call of a long history.
+        if function is not None and (type(function) is dict or isinstance(function, Mapping)):
+            name, args = function.get("name"), function.get("arguments")  # the seed's shape
         else:  # current spec: {id, name, args}
             name, args = data.get("name"), data.get("args", data.get("arguments"))
         arguments: Mapping[str, Any] | None = None
@@ -194,13 +200,13 @@ class ToolCall:
             except ValueError:
                 decoded = None
             arguments = decoded if isinstance(decoded, dict) else None
-        elif isinstance(args, Mapping):
+        elif type(args) is dict or isinstance(args, Mapping):
             arguments = args
-            raw_arguments = json.dumps(args, default=str)
+            raw_arguments = _ARGUMENTS_JSON.encode(args)
         elif args is None:
             arguments, raw_arguments = {}, None
         else:
-            raw_arguments = json.dumps(args, default=str)
+            raw_arguments = _ARGUMENTS_JSON.encode(args)
         return cls(
             id=str(data.get("id") or ""),
             name=str(name or ""),

@@ -14,6 +14,7 @@ import pytest
 
 from neo_notebook import Event, EventLog, events_frame, tool_calls_frame
 from neo_notebook._chat_items import event_item
+from neo_notebook._events import FileDiff
 from neo_notebook._transcript import transcript_markdown
 
 SECRET = "c2VjcmV0LWVuY3J5cHRlZC1wdWx1bWktdG9rZW4tdmFsdWU="
@@ -267,6 +268,20 @@ APPROVAL = agent(
         },
     },
 )
+
+
+@pytest.mark.parametrize(
+    ("patch", "added", "removed"),
+    [
+        ("--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@\n-a\n+b\n+c\n d\n", 2, 1),  # headers not counted
+        ("+first line added\n-and one removed", 1, 1),  # no header, no final newline
+        ("@@ -1 +1 @@\n--- a line of dashes removed\n-- two\n+++", 0, 1),
+        ("", 0, 0),
+    ],
+)
+def test_a_diff_counts_the_lines_it_adds_and_removes(patch: str, added: int, removed: int) -> None:
+    (diff,) = FileDiff.all_from_json({"f.ts": patch})
+    assert (diff.added, diff.removed) == (added, removed)
 
 
 def test_an_approval_request_carries_what_a_reviewer_needs() -> None:
