@@ -384,25 +384,35 @@ class Collector:
         kept = list(map(read_event, page))
         seq = self._next_seq.get(task_id, 0)
         self._next_seq[task_id] = seq + len(kept)
+        usages = None
         if self.logs is not None:
             log = self.logs.get(task_id)
             if log is None:
                 log = self.logs[task_id] = EventLog(task_id)
-            for read in kept:
-                log.add(Event.from_reading(read, task_id))
-        self._lay_out(kept, [task_id] * len(kept), range(seq, seq + len(kept)))
+            events = [Event.from_reading(read, task_id) for read in kept]
+            log.extend(events)
+            usages = [event.usage for event in events]
+        self._lay_out(kept, [task_id] * len(kept), range(seq, seq + len(kept)), usages)
         return True
 
-    def _lay_out(self, kept: list[Reading], owners: list[str | None], seqs: Iterable[int]) -> None:
-        """A page's readings as Arrow batches, column by column (transposed in bulk)."""
+    def _lay_out(
+        self,
+        kept: list[Reading],
+        owners: list[str | None],
+        seqs: Iterable[int],
+        usages: list[TokenUsage | None] | None = None,
+    ) -> None:
+        """A page's readings as Arrow batches, column by column (transposed in bulk);
+        ``usages`` are their token usages when already read (records were made)."""
         if not kept:
             return
         (ids, kinds, types, contents, stamps, usage_json, _, raws, names, calls, counts,
          approvals, finals, synthetic) = zip(*kept, strict=True)  # fmt: skip
-        usages = [
-            _NO_USAGE if u is None else TokenUsage.from_json(u) or _NO_USAGE for u in usage_json
-        ]
-        inputs, outputs, written, read, models = zip(*usages, strict=True)
+        if usages is None:
+            usages = [None if u is None else TokenUsage.from_json(u) for u in usage_json]
+        inputs, outputs, written, read, models = zip(
+            *[_NO_USAGE if u is None else u for u in usages], strict=True
+        )
         columns: dict[str, Any] = {
             "task_id": owners,
             "seq": seqs,
