@@ -93,7 +93,7 @@ class Panel:
         self.chat = NeoChat(client, poll_interval=0.05, idle_interval=0.2)
         self.messages: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        self.chat._post = self._receive  # type: ignore[method-assign]
+        self.chat.send = self._receive  # type: ignore[method-assign]
         self.raised: list[BaseException] = []
         for name in ("send_message", "approve"):
             setattr(self.chat, name, self._spy(getattr(self.chat, name)))
@@ -177,7 +177,7 @@ def converse(emu: NeoEmulator, client: NeoClient, number: int) -> Outcome:
                 lambda: chat.status == "awaiting_approval" and chat.pending_approval, 120
             )
             if pending:
-                approval_id = pending["id"]
+                approval_id = pending.id
                 operations += 1
                 click = {"type": "approve", "request_id": "ok", "approval_request_id": approval_id}
                 if panel.click(click):
