@@ -171,7 +171,10 @@ def _run_emulator(args: argparse.Namespace) -> int:
     def on_terminate(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # Ctrl-C and kill alike. SIGINT is handled explicitly, not left to KeyboardInterrupt:
+    # a shell starts background jobs with SIGINT ignored, and Python then never raises it.
     signal.signal(signal.SIGTERM, on_terminate)
+    signal.signal(signal.SIGINT, on_terminate)
     try:
         for name, value in emulator.env.items():
             print(f"export {name}={shlex.quote(value)}", flush=True)
@@ -182,8 +185,6 @@ def _run_emulator(args: argparse.Namespace) -> int:
         )
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         emulator.stop()
     return 0

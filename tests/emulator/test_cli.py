@@ -89,6 +89,28 @@ def test_a_random_token_and_sigterm() -> None:
     assert process.returncode == 0
 
 
+def test_ctrl_c_stops_it_when_started_as_a_background_job() -> None:
+    # A shell starts `neo-notebook emulator &` with SIGINT ignored; it must still stop.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "neo_notebook._cli", "emulator", "--port", "0"]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    ) as process:
+        assert process.stdout is not None
+        process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=10)
+        finally:
+            process.kill()
+    assert process.returncode == 0 and "stopped" in stderr
+
+
 @pytest.mark.parametrize(
     "argv", [[], ["emulator", "--api", "v3"], ["emulator", "--port", "x"], ["nope"]]
 )
