@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -281,15 +282,30 @@ def paused_gc() -> Iterator[None]:
     toward its thresholds, and a page alive when it runs is walked and promoted, to be
     walked again by every full collection of a notebook that holds large frames. Reference
     counting frees every page as before. (Mercurial pauses it around its bulk parsing for
-    the same reason.) It is switched back on only if it was on.
+    the same reason.)
+
+    Pauses nest and overlap across threads (a history reads eight tasks at once): the first
+    to begin turns the collector off, the last to end restores it as it was, so it is never
+    left off by a reader, nor turned on when the user had turned it off.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_was_enabled = True
 
 
 class Collector:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from neo_notebook import (
     tasks_frame,
     tool_calls_frame,
 )
-from neo_notebook._frames import EVENT_COLUMNS, TASK_COLUMNS, TOOL_CALL_COLUMNS
+from neo_notebook._frames import EVENT_COLUMNS, TASK_COLUMNS, TOOL_CALL_COLUMNS, paused_gc
 from neo_notebook._history import History
 from neo_notebook.emulator import Faults, NeoEmulator
 
@@ -302,6 +303,25 @@ def test_a_task_read_ahead_keeps_its_pages_in_order_and_fails_where_a_page_fails
         assert frame.event_id.tolist() == expected
         assert frame.seq.tolist() == list(range(2500))
     assert not [t for t in threading.enumerate() if t.name.startswith("neo-read-ahead")]
+
+
+def test_reading_pauses_the_garbage_collector_and_restores_it_as_it_was() -> None:
+    assert gc.isenabled()
+    first, second = paused_gc(), paused_gc()
+    first.__enter__()
+    second.__enter__()  # another thread's read, overlapping
+    assert not gc.isenabled()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the other read goes on
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()  # the user's choice is kept
+    try:
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_empty_inputs_give_the_same_columns_and_dtypes() -> None:
