@@ -316,18 +316,11 @@ class Event:
 
     reading: Reading
     task_id: str | None = None
-    usage: TokenUsage | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], task_id: str | None = None) -> Event:
         """Read one console event; never raises on a field that is missing, null or odd."""
-        return cls.from_reading(read_event(data), task_id)
-
-    @classmethod
-    def from_reading(cls, read: Reading, task_id: str | None = None) -> Event:
-        """The record of an event already read with :func:`read_event`."""
-        usage = None if read.usage_json is None else TokenUsage.from_json(read.usage_json)
-        return cls(read, task_id, usage)
+        return cls(read_event(data), task_id)
 
     def __repr__(self) -> str:
         return (
@@ -361,6 +354,11 @@ class Event:
     def timestamp_text(self) -> str | None:
         """When it happened, as the API wrote it (RFC 3339)."""
         return self.reading.timestamp_text
+
+    @property
+    def usage(self) -> TokenUsage | None:
+        """The tokens an assistant message used (today's shape); None when not said."""
+        return self.reading.usage
 
     @property
     def body(self) -> Mapping[str, Any]:
@@ -595,7 +593,7 @@ class Reading(NamedTuple):
     type: str
     content: str | None
     timestamp_text: str | None
-    usage_json: Any  # the ``token_usage`` JSON, read by :meth:`TokenUsage.from_json`
+    usage: TokenUsage | None
     body: Mapping[str, Any]
     raw: Mapping[str, Any]
     name: str | None
@@ -646,7 +644,7 @@ def read_event(data: Mapping[str, Any]) -> Reading:
             kind,
             content,
             stamp if type(stamp) is str else None,
-            body.get("token_usage"),
+            TokenUsage.from_json(body.get("token_usage")),
             body,
             data,
             name if type(name) is str else None,

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from ._entities import PolicyIssue, PullRequest, Repository, Stack
 from ._eventlog import EventLog, ToolRun
-from ._events import Event, Reading, TokenUsage, read_event
+from ._events import Event, Reading, read_event
 from ._models import Task
 
 __all__ = [
@@ -273,8 +273,7 @@ def _frame(spec: tuple[tuple[str, Kind], ...], columns: dict[str, Any]) -> pd.Da
 # -- events and tool calls -----------------------------------------------------------------
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
+class _GcPause:
     """Pause Python's cyclic garbage collector while events are read in bulk.
 
     A page of events is tens of thousands of containers (its JSON, then its reading) and no
@@ -288,24 +287,30 @@ def paused_gc() -> Iterator[None]:
     to begin turns the collector off, the last to end restores it as it was, so it is never
     left off by a reader, nor turned on when the user had turned it off.
     """
-    global _pauses, _was_enabled
-    with _pause_lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._was_enabled:
+                    gc.enable()
 
 
-_pause_lock = threading.Lock()
-_pauses = 0
-_was_enabled = True
+#: ``with paused_gc(): ...`` reads in bulk with the collector paused (see :class:`_GcPause`).
+paused_gc = _GcPause()
 
 
 class Collector:
@@ -372,7 +377,7 @@ class Collector:
             seq += 1
             if logs is not None:
                 if event is None or event.task_id != owner:
-                    event = Event.from_reading(read, owner)
+                    event = Event(read, owner)
                 log = logs.get(owner)
                 if log is None:
                     log = logs[owner] = EventLog(owner)
@@ -400,32 +405,20 @@ class Collector:
         kept = list(map(read_event, page))
         seq = self._next_seq.get(task_id, 0)
         self._next_seq[task_id] = seq + len(kept)
-        usages = None
         if self.logs is not None:
             log = self.logs.get(task_id)
             if log is None:
                 log = self.logs[task_id] = EventLog(task_id)
-            events = [Event.from_reading(read, task_id) for read in kept]
-            log.extend(events)
-            usages = [event.usage for event in events]
-        self._lay_out(kept, [task_id] * len(kept), range(seq, seq + len(kept)), usages)
+            log.extend(Event(read, task_id) for read in kept)
+        self._lay_out(kept, [task_id] * len(kept), range(seq, seq + len(kept)))
         return True
 
-    def _lay_out(
-        self,
-        kept: list[Reading],
-        owners: list[str | None],
-        seqs: Iterable[int],
-        usages: list[TokenUsage | None] | None = None,
-    ) -> None:
-        """A page's readings as Arrow batches, column by column (transposed in bulk);
-        ``usages`` are their token usages when already read (records were made)."""
+    def _lay_out(self, kept: list[Reading], owners: list[str | None], seqs: Iterable[int]) -> None:
+        """A page's readings as Arrow batches, column by column (transposed in bulk)."""
         if not kept:
             return
-        (ids, kinds, types, contents, stamps, usage_json, _, raws, names, calls, counts,
+        (ids, kinds, types, contents, stamps, usages, _, raws, names, calls, counts,
          approvals, finals, synthetic) = zip(*kept, strict=True)  # fmt: skip
-        if usages is None:
-            usages = [None if u is None else TokenUsage.from_json(u) for u in usage_json]
         inputs, outputs, written, read, models = zip(
             *[_NO_USAGE if u is None else u for u in usages], strict=True
         )
