@@ -23,6 +23,7 @@ from ._errors import ApprovalError, ConfigurationError, NeoConnectionError, NeoE
 from ._eventlog import EventLog
 from ._events import Answer, ApprovalRequest, Event
 from ._models import Task, parse_timestamp, utc_now
+from ._session import TaskSession, existing_session, session_for
 from ._transport import MAX_PAGE_SIZE, Transport
 
 if TYPE_CHECKING:
@@ -497,6 +498,9 @@ class NeoClient:
             self._answers[(task_id, approval_id)] = Answer(
                 approval_id, ok, parse_timestamp(event["timestamp"]) or datetime.now(timezone.utc)
             )
+        session = existing_session(self, task_id)
+        if session is not None:  # every panel of the task shows the answer at once
+            session.answered()
         return approval_id
 
     def _resolve_approval(self, task_id: str, approval_request_id: str | None) -> str:
@@ -546,6 +550,11 @@ class NeoClient:
             self._post_event(task_id, {"type": "user_cancel"})
 
     # -- notebooks -------------------------------------------------------------------------
+
+    def session(self, task_id: str) -> TaskSession:
+        """The task followed without a panel: its events, fold, status, pending approvals,
+        ``wait()``; one per task per client, shared with its chat panel and the magic."""
+        return session_for(self, _id(task_id))
 
     def chat(self, task_id: str | None = None) -> NeoChat:
         """The chat panel of a task (one per task per client, so views stay in sync), or a

@@ -90,6 +90,7 @@ class EventLog:
         self._runs: dict[str, ToolRun] = {}
         self._latest_run: dict[str, str] = {}  # call id -> key of its newest run
         self._generations: dict[str, int] = {}
+        self._client_calls: dict[str, None] = {}  # keys of cli runs not yet answered
         #: The newest ``set_task_name``.
         self.name: str | None = None
         #: How the latest turn ended, when it did not end well: ``error`` or ``cancelled``.
@@ -121,6 +122,13 @@ class EventLog:
         """The newest run of a call id."""
         key = self._latest_run.get(call_id) if call_id else None
         return self._runs.get(key) if key else None
+
+    @property
+    def waiting_tool_calls(self) -> list[ToolRun]:
+        """Calls Neo asked the client to run (``execution_mode: cli``) that no
+        ``tool_result`` or ``tool_response`` has answered yet, oldest first. Kept as events
+        arrive, so reading it costs nothing however long the history."""
+        return [self._runs[key] for key in self._client_calls]
 
     @property
     def tool_runs(self) -> list[ToolRun]:
@@ -163,7 +171,13 @@ class EventLog:
                 self.outcome = "cancelled" if kind == "user_cancel" else None
                 self.awaiting = False
         if calls or kind in _TOOL_KINDS:
-            return self._fold_tools(event)
+            runs = self._fold_tools(event)
+            for run in runs:
+                if run.execution_mode == "cli" and not (run.reported or run.responded):
+                    self._client_calls[run.key] = None
+                else:
+                    self._client_calls.pop(run.key, None)
+            return runs
         return []
 
     # -- approvals -----------------------------------------------------------------------

@@ -10,11 +10,10 @@ How it stays fast and correct:
   number. A
   view that opens (or reopens after a kernel restart of the page) sends ``sync`` with the
   last sequence it holds and gets exactly what it misses.
-- One background thread per chat follows the task. While Neo works it reads the server's
-  live event stream where there is one, and otherwise polls every ``poll_interval``
-  seconds; while idle it polls every ``idle_interval``; it stops after ``linger`` seconds
-  with no running turn and no message from any view. Widget updates from that thread need
-  ipykernel >= 7.1 (7.0 dropped them).
+- The chat draws a :class:`~neo_notebook._session.TaskSession`, which follows the task (one
+  per task per client, shared with the magic and the local tool runner): the stream while
+  Neo works, polls otherwise. Its updates arrive on the session's thread; widget updates
+  from a thread need ipykernel >= 7.1 (7.0 dropped them).
 - Clicks arrive as messages with a ``request_id``. They are handled on a single worker
   thread (so a handler running on a kernel subshell never races another), answered with an
   ``ack`` carrying the same id, and deduplicated: a resent click never acts twice.
@@ -26,7 +25,6 @@ How it stays fast and correct:
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -43,29 +41,24 @@ from ._errors import (
     AuthenticationError,
     ConfigurationError,
     ConflictError,
-    NeoAPIError,
     NeoConnectionError,
     NeoError,
     PermissionDeniedError,
     RateLimitError,
 )
 from ._eventlog import EventLog
-from ._events import Answer, ApprovalRequest, Event
+from ._events import ApprovalRequest, Event
 from ._models import Task
+from ._session import SessionClient, SessionUpdate, TaskSession, session_for
 from ._transcript import transcript_html, transcript_markdown
 
 if TYPE_CHECKING:
     from ._attachments import Context
-    from ._tail import EventTail
 
 __all__ = ["ChatClient", "NeoChat", "chat_for"]
 
 _STATIC = Path(__file__).parent / "static"
 _ACTIONS = ("send", "approve", "decline", "cancel", "settings")
-#: Events after which the task's status may have changed, so it is read again.
-_TURN_EVENTS = frozenset(
-    {"assistant_message", "error", "cancelled", "user_approval_request", "awaiting_approvals"}
-)
 _BUSY = "Neo is working… You can send a message when it finishes, or press Stop."
 
 
@@ -89,38 +82,10 @@ def banner_for(exc: BaseException) -> dict[str, str]:
     return {"level": "error", "title": "Pulumi Cloud returned an error", "message": str(exc)}
 
 
-def derive_status(task: Task | None, log: EventLog) -> str:
-    """The panel status: running, awaiting_approval, cancelled, error, idle, or new."""
-    if task is None:
-        return "new"
-    if task.status == "running":
-        return "running"
-    if log.pending_approvals:
-        return "awaiting_approval"
-    return log.outcome or "idle"
-
-
-class ChatClient(Protocol):
+class ChatClient(SessionClient, Protocol):
     """What the chat panel needs of a client (``NeoClient`` is one)."""
 
-    def get_task(self, task_id: str) -> Task: ...
-    def tail(self, task_id: str) -> EventTail: ...
     def create_task(self, message: str, *, context: Context = None) -> Task: ...
-    def send_message(self, task_id: str, content: str, *, context: Context = None) -> None: ...
-    def approve(self, task_id: str, approval_request_id: str | None = None) -> str: ...
-    def decline(
-        self, task_id: str, approval_request_id: str | None = None, *, instructions: str = ""
-    ) -> str: ...
-    def cancel(self, task_id: str) -> None: ...
-    def update_task(
-        self,
-        task_id: str,
-        *,
-        approval_mode: str | None = None,
-        plan_mode: bool | None = None,
-        permission_mode: str | None = None,
-    ) -> Task: ...
-    def answers(self, task_id: str) -> dict[str, Answer]: ...
     def console_url(self, task_id: str) -> str | None: ...
 
 
@@ -137,16 +102,21 @@ def chat_for(client: ChatClient, task_id: str | None = None) -> NeoChat:
     with _CHATS_LOCK:
         chats = _CHATS.setdefault(client, {})
         chat = chats.get(task_id)
-    if chat is None:
+    if chat is None or chat.closed:
         chat = NeoChat(client, task_id)  # registers itself
     return chat
 
 
 def _register(chat: NeoChat) -> NeoChat:
-    """Remember a chat as its task's panel, unless the task already has one."""
+    """Remember a chat as its task's panel, unless the task already has an open one."""
     assert chat.task_id
     with _CHATS_LOCK:
-        return _CHATS.setdefault(chat.client, {}).setdefault(chat.task_id, chat)
+        chats = _CHATS.setdefault(chat.client, {})
+        known = chats.get(chat.task_id)
+        if known is None or known.closed:
+            chats[chat.task_id] = chat
+            return chat
+        return known
 
 
 class NeoChat(anywidget.AnyWidget):
@@ -158,6 +128,9 @@ class NeoChat(anywidget.AnyWidget):
         poll_interval: seconds between polls while Neo works (default 0.5).
         idle_interval: seconds between polls while idle (default 5).
         linger: seconds of idleness with no view activity after which polling stops (300).
+
+    The panel draws the task's session (:attr:`session`), which the magic and the local tool
+    runner share: what it shows and what they see cannot disagree.
 
     Example::
 
@@ -198,31 +171,25 @@ class NeoChat(anywidget.AnyWidget):
     ) -> None:
         super().__init__(task_id=task_id)
         self._client = client
-        self.poll_interval = poll_interval
-        self.idle_interval = idle_interval
-        self.linger = linger
+        self._options = {
+            "poll_interval": poll_interval,
+            "idle_interval": idle_interval,
+            "linger": linger,
+        }
         self._lock = threading.RLock()
-        self._poll_lock = threading.Lock()
-        self._events: list[Event] = []
-        self._log = EventLog(task_id)
-        self._approvals_seen = 0
         self._items: list[dict[str, Any]] = []
-        self._task: Task | None = None
-        self._tail: EventTail | None = client.tail(task_id) if task_id else None
+        self._session: TaskSession | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._approvals_seen = -1
         self._acks: dict[str, dict[str, Any]] = {}
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo-chat-actions")
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
-        self._last_contact = time.monotonic()
         self._display_id = f"neo-chat-{uuid.uuid4().hex}"
         self._displayed = False
-        #: Whether the server offers a live event stream (None: not tried yet).
-        self._streams: bool | None = None
+        self.closed = False
         self.on_msg(self._on_front_end_message)
         if task_id:
+            self._attach(session_for(client, task_id, **self._options))
             _register(self)
-            self.refresh(raise_errors=True)
 
     def __repr__(self) -> str:
         return f"NeoChat(task_id={self.task_id!r}, status={self.status!r})"
@@ -230,10 +197,25 @@ class NeoChat(anywidget.AnyWidget):
     # -- public API --------------------------------------------------------------------------
 
     @property
+    def poll_interval(self) -> float:
+        """Seconds between reads while Neo works (the session's)."""
+        return self._session.poll_interval if self._session else self._options["poll_interval"]
+
+    @poll_interval.setter
+    def poll_interval(self, value: float) -> None:
+        self._options["poll_interval"] = value
+        if self._session is not None:
+            self._session.poll_interval = value
+
+    @property
+    def session(self) -> TaskSession | None:
+        """The task's session (None until the first message starts the task)."""
+        return self._session
+
+    @property
     def events(self) -> list[Event]:
         """The events received so far, oldest first."""
-        with self._lock:
-            return list(self._events)
+        return self._session.events if self._session else []
 
     @property
     def client(self) -> ChatClient:
@@ -242,16 +224,12 @@ class NeoChat(anywidget.AnyWidget):
     @property
     def approval_requests(self) -> list[ApprovalRequest]:
         """Every approval request so far, with its state."""
-        with self._lock:
-            return self._log.approvals
+        return self._session.approval_requests if self._session else []
 
     @property
     def pending_approval(self) -> ApprovalRequest | None:
         """The newest request still waiting for an answer (not one this process answered)."""
-        with self._lock:
-            answered = self.answers
-            pending = [a for a in self._log.pending_approvals if a.id not in answered]
-        return pending[-1] if pending else None
+        return self._session.pending_approval if self._session else None
 
     def send_message(self, content: str, *, context: Context = None) -> None:
         """Send a message, as if typed in the panel; the first one starts the task.
@@ -259,37 +237,27 @@ class NeoChat(anywidget.AnyWidget):
         ``context`` attaches notebook data (``{"df_drift": df}``; see
         :meth:`NeoClient.send_message`); the panel shows each attachment as a chip.
         """
-        if self.task_id:
-            self._client.send_message(self.task_id, content, context=context)
-        else:
-            task = self._client.create_task(content, context=context)
-            with self._lock:
-                self._tail = self._client.tail(task.id)
-                self._log.task_id = task.id
-                self.task_id = task.id
-            _register(self)
-        self.refresh_soon()
+        if self._session is not None:
+            self._session.send_message(content, context=context)
+            return
+        task = self._client.create_task(content, context=context)
+        with self._lock:
+            self.task_id = task.id
+            self._attach(session_for(self._client, task.id, **self._options), announce=True)
+        _register(self)
+        self._require_session().refresh_soon()
 
     def approve(self, approval_request_id: str | None = None) -> str:
         """Approve the pending request (or the one named); returns its id."""
-        try:
-            return self._client.approve(self._require_task(), approval_request_id)
-        finally:
-            self._answered()
+        return self._require_session().approve(approval_request_id)
 
     def decline(self, approval_request_id: str | None = None, *, instructions: str = "") -> str:
         """Decline the pending request, optionally saying what to do instead."""
-        try:
-            return self._client.decline(
-                self._require_task(), approval_request_id, instructions=instructions
-            )
-        finally:
-            self._answered()
+        return self._require_session().decline(approval_request_id, instructions=instructions)
 
     def cancel(self) -> None:
-        """Ask Neo to stop the running task."""
-        self._client.cancel(self._require_task())
-        self.refresh_soon()
+        """Ask Neo to stop the running task (and any tool it runs on this machine)."""
+        self._require_session().cancel()
 
     def update_task(
         self,
@@ -300,66 +268,18 @@ class NeoChat(anywidget.AnyWidget):
     ) -> Task:
         """Change the task's approval mode (``manual``, ``balanced``, ``auto``), plan mode or
         permission mode (``default``, ``read-only``), as the panel's header does."""
-        task = self._client.update_task(
-            self._require_task(),
-            approval_mode=approval_mode,
-            plan_mode=plan_mode,
-            permission_mode=permission_mode,
+        return self._require_session().update_task(
+            approval_mode=approval_mode, plan_mode=plan_mode, permission_mode=permission_mode
         )
-        with self._lock, self.hold_sync():
-            self._task = task
-            self._set_task_traits(task)
-            self.task_name = task.name or self._log.name or ""
-        return task
 
     def refresh(self, *, raise_errors: bool = False) -> list[Event]:
         """Fetch the task and any new events now; returns the new events.
 
         Errors become the panel's banner, or raise with ``raise_errors``.
         """
-        if not self.task_id or self._tail is None:
+        if self._session is None:
             return []
-        # One fetch-and-apply at a time, so events from two polls never interleave.
-        with self._poll_lock:
-            try:
-                task = self._client.get_task(self.task_id)
-                new = self._tail.poll()
-            except NeoError as exc:
-                if raise_errors:
-                    raise
-                self.banner = banner_for(exc)
-                return []
-            self._apply(task, new)
-        return new
-
-    def _follow_stream(self) -> None:
-        """Apply events from the live stream until it closes or Neo stops working."""
-        if not self.task_id or self._tail is None or self._task is None:
-            return
-        events = self._tail.follow()
-        try:
-            for event in events:
-                with self._poll_lock:
-                    task, batch = self._task, [event]
-                    if event.type in _TURN_EVENTS:
-                        task = self._client.get_task(self.task_id)
-                        if task.status != "running":
-                            # The turn ended: its last events may not have streamed yet, and
-                            # the panel must not show it finished without them.
-                            batch += self._tail.poll()
-                    self._apply(task, batch)
-                self._streams = True
-                if self._stop.is_set() or self.status != "running":
-                    return
-        except NeoAPIError as exc:
-            if exc.status in (404, 405, 501) and self._streams is None:
-                self._streams = False  # no stream here: poll
-            else:
-                self.banner = banner_for(exc)
-        except NeoError as exc:
-            self.banner = banner_for(exc)
-        finally:
-            events.close()
+        return self._session.refresh(raise_errors=raise_errors)
 
     def wait(
         self,
@@ -372,26 +292,27 @@ class NeoChat(anywidget.AnyWidget):
         Errors that outlast the client's retries raise; interrupting (Ctrl-C) only stops
         waiting, the task goes on.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            new = self.refresh(raise_errors=True)
-            if on_events and new:
-                on_events(new)
-            if self.status != "running":
-                return True
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            time.sleep(self.poll_interval)
+        if self._session is None:
+            return True
+        return self._session.wait(timeout, on_events=on_events)
+
+    def refresh_soon(self) -> None:
+        """Note that something was just sent: show Neo as working and poll now."""
+        if self._session is not None:
+            self._session.refresh_soon()
 
     def transcript(self) -> str:
         """The conversation as Markdown (the same text saved notebooks show)."""
-        with self._lock:
-            return transcript_markdown(self._events, title=self.task_name)
+        return transcript_markdown(self.events, title=self.task_name)
 
     def close(self) -> None:
-        """Stop polling and close the widget."""
-        self._stop.set()
-        self._wake.set()
+        """Close the panel; the task stops being followed when nothing else follows it."""
+        self.closed = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        session = self._session
+        if session is not None and not session.has_subscribers:
+            session.stop()
         self._worker.shutdown(wait=False)
         super().close()
 
@@ -400,12 +321,12 @@ class NeoChat(anywidget.AnyWidget):
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
         markdown = self.transcript()
         data = {**data, "text/markdown": markdown, "text/html": transcript_html(markdown)}
-        self._ensure_polling()
+        self._follow()
         return data, metadata
 
     def _ipython_display_(self) -> None:
         # Every display of this chat shares one display id, so the transcript saved beside
-        # the widget view can be brought up to date when a turn ends (see _apply).
+        # the widget view can be brought up to date when a turn ends (see _on_update).
         from IPython.display import display
 
         data, metadata = self._repr_mimebundle_()
@@ -423,38 +344,71 @@ class NeoChat(anywidget.AnyWidget):
         data, metadata = self._repr_mimebundle_()
         update_display(data, metadata=metadata, raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
 
-    # -- state -----------------------------------------------------------------------------
+    # -- drawing the session -------------------------------------------------------------------
 
-    def _apply(self, task: Task, new: Sequence[Event]) -> None:
-        """Fold new events in and send them to the views; costs the same per event however
-        long the history (only the approvals, few, are looked at again)."""
+    def _attach(self, session: TaskSession, *, announce: bool = False) -> None:
+        """Draw ``session``: what it already holds at once (sent to the open views with
+        ``announce``), then each update as it comes."""
+        self._session = session
         with self._lock:
-            items = []
-            for event in new:
-                seq = len(self._events)
-                self._events.append(event)
-                runs = self._log.add(event)
-                items.append(event_item(seq, event, runs, self._log))
+            # A session made before this panel (by the magic, say) holds events already:
+            # they are laid out as if they had just arrived, by folding them once more.
+            replay = EventLog(session.task_id)
+            self._items = [
+                event_item(seq, event, replay.add(event), replay)
+                for seq, event in enumerate(session.events)
+            ]
+            self._draw(session, task_changed=True)
+            if announce and self._items:
+                self._send_items(list(self._items))
+        self._unsubscribe = session.subscribe(self._on_update)
+
+    def _on_update(self, update: SessionUpdate) -> None:
+        """One update of the session: new items to the views, the traits brought up to date.
+        Costs the same per event however long the history (only approvals are looked at
+        again, and only when they changed)."""
+        session = self._session
+        if session is None:
+            return
+        with self._lock:
+            log = session.log
+            items = [
+                event_item(update.start + i, event, runs, log)
+                for i, (event, runs) in enumerate(zip(update.events, update.runs, strict=True))
+            ]
             self._items.extend(items)
-            fresh = task is not self._task  # read anew: its header traits may have changed
-            self._task = task
-            status = derive_status(task, self._log)
-            turn_ended = self.status == "running" and status != "running"
-            with self.hold_sync():
-                if fresh:
-                    self._set_task_traits(task)
-                self.task_name = task.name or self._log.name or ""
-                if self._log.approvals_version != self._approvals_seen:
-                    self._approvals_seen = self._log.approvals_version
-                    self.approvals = {a.id: a.state for a in self._log.approvals if a.id}
-                self.status = status
-                self.busy_reason = _BUSY if status == "running" else ""
-                self.event_count = len(self._events)
-                self.banner = None  # type: ignore[assignment]  # an allow_none trait
+            if update.error is not None:
+                self.banner = banner_for(update.error)
+            else:
+                self._draw(session, task_changed=update.task_changed)
             if items:
                 self._send_items(items)
-        if turn_ended:  # once per turn: a view re-renders on each update
+        if update.turn_ended:  # once per turn: a view re-renders on each update
             self._update_saved_transcript()
+
+    def _draw(self, session: TaskSession, *, task_changed: bool) -> None:
+        """The traits from the session (caller holds the lock)."""
+        task = session.task
+        log = session.log
+        status = session.status
+        answers = {
+            approval_id: {"ok": answer.ok, "at": answer.at.isoformat()}
+            for approval_id, answer in session.answers.items()
+        }
+        with self.hold_sync():
+            if task is not None and task_changed:
+                self._set_task_traits(task)
+            self.task_name = (task.name if task else "") or log.name or ""
+            if log.approvals_version != self._approvals_seen:
+                self._approvals_seen = log.approvals_version
+                self.approvals = {a.id: a.state for a in log.approvals if a.id}
+            if answers != self.answers:
+                self.answers = answers
+            self.status = status
+            self.busy_reason = _BUSY if status == "running" else ""
+            self.event_count = session.event_count
+            if session.error is None:
+                self.banner = None  # type: ignore[assignment]  # an allow_none trait
 
     def _set_task_traits(self, task: Task) -> None:
         """The header's traits from the task (caller holds the lock and ``hold_sync``)."""
@@ -480,40 +434,24 @@ class NeoChat(anywidget.AnyWidget):
         if self.console_url is None and self.task_id:
             self.console_url = self._client.console_url(self.task_id)
 
-    def _answered(self) -> None:
-        """Show the answers this process sent (at once, before Neo records them)."""
-        if not self.task_id:
-            return
-        answers = {
-            approval_id: {"ok": answer.ok, "at": answer.at.isoformat()}
-            for approval_id, answer in self._client.answers(self.task_id).items()
-        }
-        if answers != self.answers:
-            self.answers = answers
-        self.refresh_soon()
-
     def _send_items(self, items: list[dict[str, Any]]) -> None:
         """Send new items to every open view (a custom message, not a trait)."""
         self.send({"type": "events", "events": items, "reset": False})
 
-    def _require_task(self) -> str:
-        if not self.task_id:
+    def _require_session(self) -> TaskSession:
+        if self._session is None:
             raise ApprovalError("This chat has no task yet: send a message first.")
-        return self.task_id
+        return self._session
 
-    def refresh_soon(self) -> None:
-        """Note that something was just sent: show Neo as working and poll now."""
-        with self._lock:
-            if self._task is not None or self.task_id:
-                self.status = "running"
-                self.busy_reason = _BUSY
-        self._wake.set()
-        self._ensure_polling()
+    def _follow(self) -> None:
+        if self._session is not None and not self.closed:
+            self._session.follow()
 
     # -- the front-end -----------------------------------------------------------------------
 
     def _on_front_end_message(self, _: Any, content: Mapping[str, Any], buffers: Any) -> None:
-        self._last_contact = time.monotonic()
+        if self._session is not None:
+            self._session.touch()
         kind = content.get("type")
         if kind == "sync":
             after = content.get("after")
@@ -521,7 +459,7 @@ class NeoChat(anywidget.AnyWidget):
             with self._lock:
                 missing = self._items[after + 1 :]
             self.send({"type": "events", "events": missing, "reset": after < 0})
-            self._ensure_polling()
+            self._follow()
         elif kind in _ACTIONS:
             request_id = content.get("request_id")
             if not isinstance(request_id, str) or not request_id:
@@ -572,46 +510,3 @@ class NeoChat(anywidget.AnyWidget):
         with self._lock:
             self._acks[request_id] = ack
         self.send(ack)
-
-    # -- polling -----------------------------------------------------------------------------
-
-    def _ensure_polling(self) -> None:
-        with self._lock:
-            if self._stop.is_set() or not self.task_id:
-                return
-            if self._poller is not None and self._poller.is_alive():
-                self._wake.set()
-                return
-            self._poller = threading.Thread(
-                target=_poll_loop,
-                args=(weakref.ref(self), self._stop, self._wake),
-                name=f"neo-chat-poll-{self.task_id}",
-                daemon=True,
-            )
-            self._poller.start()
-
-
-def _poll_loop(
-    ref: weakref.ReferenceType[NeoChat], stop: threading.Event, wake: threading.Event
-) -> None:
-    """Poll while the chat lives and someone may be looking; holds no strong reference
-    between polls, so a chat nobody keeps is collected and its poller ends."""
-    quiet_since = time.monotonic()
-    while not stop.is_set():
-        chat = ref()
-        if chat is None:
-            return
-        chat.refresh()
-        if chat.status == "running" and chat._streams is not False:
-            chat._follow_stream()
-            chat.refresh()
-        now = time.monotonic()
-        running = chat.status == "running"
-        if running:
-            quiet_since = now
-        elif now - max(quiet_since, chat._last_contact) > chat.linger:
-            return
-        interval = chat.poll_interval if running else chat.idle_interval
-        del chat
-        wake.wait(interval)
-        wake.clear()

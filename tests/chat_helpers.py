@@ -79,5 +79,5 @@ def close(chat: NeoChat) -> None:
     """Close a panel and wait for its poller to finish the request it may be making, so no
     request is still in flight when the emulator stops."""
     chat.close()
-    if chat._poller is not None:
-        chat._poller.join(30)
+    if chat.session is not None:
+        chat.session.stop(join=30)

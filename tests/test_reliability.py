@@ -120,7 +120,12 @@ def test_the_panel_never_shows_a_finished_turn_before_its_events(
         chat = NeoChat(client, poll_interval=0.02, idle_interval=0.05)
         chat.send = Views()  # type: ignore[method-assign]
         shown: list[tuple[str, int]] = []
-        chat.observe(lambda change: shown.append((change["new"], len(chat._events))), "status")
+        chat.observe(
+            lambda change: shown.append(
+                (change["new"], chat.session.event_count if chat.session else 0)
+            ),
+            "status",
+        )
         try:
             chat.send_message(CHANGE)
             assert chat.task_id and emu.agent_done(chat.task_id)
@@ -128,7 +133,9 @@ def test_the_panel_never_shows_a_finished_turn_before_its_events(
             wait_for(lambda: chat.status == "awaiting_approval" and chat.event_count == total)
         finally:
             close(chat)
-    assert chat._streams is True  # the panel did follow the stream
+    assert (
+        chat.session is not None and chat.session.streams is True
+    )  # the panel did follow the stream
     finished = [(status, count) for status, count in shown if status != "running"]
     assert finished and all(count == total for _, count in finished), (total, shown)
 

@@ -84,7 +84,7 @@ def test_the_panel_follows_the_stream(client: NeoClient, emulator: NeoEmulator) 
             if chat.status == "idle":
                 break
             time.sleep(0.1)
-        assert chat.status == "idle" and chat._streams is True
+        assert chat.status == "idle" and chat.session is not None and chat.session.streams is True
         seqs = [i["seq"] for m in sent if m["type"] == "events" for i in m["events"]]  # type: ignore[union-attr]
         assert seqs == list(range(chat.event_count))
     finally:

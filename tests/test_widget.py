@@ -12,7 +12,7 @@ import pytest
 from chat_helpers import Views, close, front_end, wait_for
 
 from neo_notebook import Event, EventLog, NeoChat, NeoClient, Task
-from neo_notebook._widget import derive_status
+from neo_notebook._session import derive_status
 from neo_notebook.emulator import Faults, NeoEmulator
 
 CHANGE = "Please fix the drift in infra/prod and open a pull request"
