@@ -35,11 +35,11 @@ What a value becomes:
 Anything else is refused. Every cut is said in the section and in :attr:`Attachment.cut`, in
 words such as "showing the first 50 of 1,204 rows and 20 of 40 columns".
 
-Before anything is cut, text that looks like a secret is replaced with ``[redacted: <what>]``:
-Pulumi access tokens, AWS access key ids and secret keys, private key blocks, and the value of a
-``password``/``secret``/``token``/``api_key``-like key (``password: hunter2``,
-``"client_secret": "..."``, a DataFrame column named ``password``). Ordinary ids, hashes and
-base64 stay. :attr:`Attachment.redacted` counts the replacements.
+Before anything is cut, text that looks like a secret is replaced with ``[redacted: <what>]``
+by :mod:`neo_notebook._redaction` (tokens, keys, private key blocks, URL passwords, the value of
+a ``password``/``secret``/``token``/``api_key``-like key, a DataFrame column named
+``password``). Ordinary ids, hashes and base64 stay. :attr:`Attachment.redacted` counts the
+replacements.
 
 Sizes: above ``soft_cap`` characters (8,000) the caller should show the size and the rough token
 estimate and ask before sending (:attr:`Attachment.needs_confirmation`); above ``hard_cap``
@@ -60,6 +60,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
+from ._redaction import MARK, is_secret_name
+from ._redaction import redact_text as redact
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,97 +153,6 @@ class Attachment:
         if self.redacted:
             parts.append(f"{_count(self.redacted, 'value')} redacted")
         return "; ".join(parts)
-
-
-# --- secrets -----------------------------------------------------------------------------------
-
-_MARK = "[redacted: {}]"
-_KEY_ID = r"(?:AKIA|ASIA)[A-Z0-9]{16}"
-_SECRET_40 = r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
-_SECRET_NAME = re.compile(
-    r"[A-Za-z0-9_.-]*?(?:password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|token)",
-    re.IGNORECASE,
-)
-"""A key whose value is a secret: it ends with one of these words (``db_password``,
-``clientSecret``, ``GITHUB_TOKEN``), so ``secret_name``, ``input_tokens`` and ``token_usage``
-do not count."""
-_NOT_SECRET_VALUES = frozenset({"", "null", "none", "true", "false", "~", "nil", "undefined"})
-
-_RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    # (what, pattern, the group to replace: 0 for the whole match)
-    (
-        "private key",
-        # Up to the END line, or to the end of the text when the block is cut short.
-        re.compile(
-            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY-----|.*\Z)",
-            re.DOTALL,
-        ),
-        0,
-    ),
-    # No word boundaries: a token glued to other text is still a token.
-    ("Pulumi access token", re.compile(r"pul-[0-9a-f]{40}"), 0),
-    (
-        "AWS secret access key",
-        re.compile(
-            r"(?i:(?:aws)?[_-]?secret[_-]?access[_-]?key)[\"']?[ \t]*[:=][ \t]*[\"']?"
-            rf"({_SECRET_40})"
-        ),
-        1,
-    ),
-    (
-        "AWS secret access key",
-        # Right after a key id (a credentials CSV, a table row), raw or already redacted.
-        re.compile(
-            rf"(?:{_KEY_ID}|\[redacted: AWS access key id\])[\"']?[\s,;:|=]{{1,8}}[\"']?"
-            rf"({_SECRET_40})"
-        ),
-        1,
-    ),
-    ("AWS access key id", re.compile(rf"\b{_KEY_ID}\b"), 0),
-    (
-        "secret",
-        re.compile(
-            rf"(?<![A-Za-z0-9_.-])[\"']?(?:{_SECRET_NAME.pattern})[\"']?[ \t]*[:=][ \t]*"
-            r"(?:\"((?:[^\"\\\n]|\\.)*)\"|'((?:[^'\\\n]|\\.)*)'|([^\s\"',;|}\]]+))",
-            re.IGNORECASE,
-        ),
-        -1,  # whichever value group matched
-    ),
-)
-
-
-def redact(text: str) -> tuple[str, int]:
-    """Replace what looks like a secret in `text` with ``[redacted: <what>]``.
-
-    Returns the new text and the number of replacements.
-
-    >>> redact("token: pul-" + "0" * 40)
-    ('token: [redacted: Pulumi access token]', 1)
-    """
-    total = 0
-    for what, pattern, group in _RULES:
-        text, n = _replace(text, pattern, group, _MARK.format(what))
-        total += n
-    return text, total
-
-
-def _replace(text: str, pattern: re.Pattern[str], group: int, mark: str) -> tuple[str, int]:
-    count = 0
-
-    def one(match: re.Match[str]) -> str:
-        nonlocal count
-        g = group
-        if g < 0:  # the generic rule: the value is in whichever alternative matched
-            g = next(i for i in (1, 2, 3) if match.group(i) is not None)
-            value = match.group(g)
-            if value.lower() in _NOT_SECRET_VALUES or value.startswith(("[redacted", "${")):
-                return match.group(0)
-        count += 1
-        start, end = match.start(g) - match.start(), match.end(g) - match.start()
-        whole = match.group(0)
-        return whole[:start] + mark + whole[end:]
-
-    return pattern.sub(one, text), count
 
 
 # --- attach ------------------------------------------------------------------------------------
@@ -366,8 +277,7 @@ def _frame(frame: pd.DataFrame, limits: Mapping[str, int], *, series: bool = Fal
     secret_columns = {
         i
         for i, label in enumerate(shown.columns)
-        if _SECRET_NAME.fullmatch(str(label))
-        and not pd.api.types.is_bool_dtype(shown.dtypes.iloc[i])
+        if is_secret_name(str(label)) and not pd.api.types.is_bool_dtype(shown.dtypes.iloc[i])
     }
     header = [counter.cell(label) for label in shown.columns]
     lines = [
@@ -428,7 +338,7 @@ class _CellCounter:
     def cell(self, value: object, *, secret: bool = False) -> str:
         if secret:
             self.redacted += 1
-            return _MARK.format("secret")
+            return MARK.format("secret")
         text = self.plain(value).replace("|", "\\|")
         if len(text) > self.max_cell:
             self.shortened += 1
