@@ -11,7 +11,7 @@ import re
 
 _CHANGE = re.compile(
     r"\b(chang\w*|fix\w*|updat\w*|optimi[sz]\w*|appl(?:y|ies|ied)|deploy\w*|creat\w*|"
-    r"upgrad\w*|prs?|pull[ -]requests?|approv\w*)\b",
+    r"upgrad\w*|prs?|pull[ -]requests?|approv\w*|right-?siz\w*|resiz\w*|downsiz\w*)\b",
     re.IGNORECASE,
 )
 
@@ -92,6 +92,18 @@ def analysis(project: str, stack: str, resources: int) -> str:
         "```bash\n"
         f"pulumi preview --stack {stack} --diff\n"
         "```"
+    )
+
+
+def local_opening(message: str) -> str:
+    """The opening message of a CLI-mode request: Neo works in the user's workspace."""
+    goal = message.strip().splitlines()[0].rstrip(".") if message.strip() else "your request"
+    return (
+        "## Working in your workspace\n\n"
+        f"> {goal}\n\n"
+        "I'll run tools on your machine through your client: list the workspace, read the "
+        "Pulumi program, search it, and preview the stack. Every tool call shows up here with "
+        "its result."
     )
 
 
