@@ -107,6 +107,43 @@ def local_opening(message: str) -> str:
     )
 
 
+def sample_program(project: str, stack: str) -> dict[str, str]:
+    """A small Pulumi TypeScript program (path -> text), for seeded CLI-mode workspaces."""
+    index = "\n".join(
+        [
+            'import * as aws from "@pulumi/aws";',
+            'import * as pulumi from "@pulumi/pulumi";',
+            "",
+            'const sg = new aws.ec2.SecurityGroup("web-sg", {',
+            '    ingress: [{ protocol: "tcp", fromPort: 80, toPort: 80,',
+            '                cidrBlocks: ["0.0.0.0/0"] }],',
+            "});",
+            "",
+            'const assets = new aws.s3.BucketV2("assets", {',
+            f'    tags: {{ Project: "{project}" }},',
+            "});",
+            "",
+            'const server = new aws.ec2.Instance("web-server", {',
+            '    ami: "ami-0c55b159cbfafe1f0",',
+            '    instanceType: "t3.xlarge",',
+            "    vpcSecurityGroupIds: [sg.id],",
+            f'    tags: {{ Name: "web-server", Project: "{project}" }},',
+            "});",
+            "",
+            "export const bucketName = assets.bucket;",
+            "export const url = pulumi.interpolate`http://${server.publicDns}`;",
+            "",
+        ]
+    )
+    return {
+        "README.md": f"# {project}\n\nInfrastructure of {project}, in `infra/`.\n",
+        "infra/Pulumi.yaml": f"name: {project}\nruntime: nodejs\n",
+        f"infra/Pulumi.{stack}.yaml": "config:\n  aws:region: us-west-2\n",
+        "infra/index.ts": index,
+        "infra/package.json": f'{{"name": "{project}", "main": "index.ts"}}\n',
+    }
+
+
 def preview_output(org: str, project: str, stack: str, unchanged: int) -> str:
     """What `pulumi preview` prints for the stack."""
     return (
