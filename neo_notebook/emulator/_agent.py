@@ -49,10 +49,10 @@ live service, in the live order:
 - with `planMode: true` at creation, or the magic word `plan-mode`, the first turn presents a
   plan and asks a `plan_exit` approval (`sensitive`, `context.plan_description` in markdown);
   approving it leaves plan mode (`planMode` false) and does the work;
-- with `toolExecutionMode: cli`, the turn ends with an `assistant_message` (`is_final`) whose tool
-  calls have `execution_mode: cli`; the client runs them and posts the user events
-  `exec_tool_call` and `tool_result`; a `tool_result` covering the waiting calls resumes the
-  turn with a `tool_response` per call. Those user events are recorded whatever the task's mode.
+- with `toolExecutionMode: cli` (or `worker`), the request plays a session in the client's
+  workspace with the real local tools (`_local_turn.py`): each turn ends with an
+  `assistant_message` (`is_final`) whose tool calls have `execution_mode: cli`, and the next one
+  starts from the `tool_result` the client posts.
 
 Magic words (whole words, any case) for tests and demos:
 
@@ -77,10 +77,10 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 
 from . import _content as content
-from ._errors import ApiError
+from ._errors import BUSY, ApiError
+from ._local_turn import LocalTurns
 from ._shapes import (
     ApiShape,
     ContextMeter,
@@ -101,12 +101,11 @@ from ._shapes import (
     tool_call,
     tool_response,
 )
-from ._store import Store, TaskState, Turn, entity_key
+from ._store import Step, Store, TaskState, Turn, entity_key
 from ._validation import entity_diff
 
 logger = logging.getLogger("neo_notebook.emulator")
 
-BUSY = "cannot respond while a request is still ongoing"
 DEFAULT_STACK = ("platform", "dev")
 LONG_TOOLS = ("pulumi_preview", "pulumi_up")
 """Tools that report `exec_tool_call_progress` (current shape)."""
@@ -116,24 +115,6 @@ _MAGIC = re.compile(
 _DEPLOY = re.compile(r"\b(deploy|pulumi up)\b", re.IGNORECASE)
 _PULL_REQUEST = re.compile(r"\b(prs?|pull[ -]requests?)\b", re.IGNORECASE)
 _SIZES = ("t3.medium", "t3.small", "t3.micro")
-
-
-@dataclass
-class _Step:
-    """One event of a planned turn, with the task changes that land together with it."""
-
-    body: Json
-    kind: str = "agentResponse"
-    synthetic: bool = False
-    add_entity: Json | None = None
-    pending_approval: str | None = None
-    resolves: tuple[str, str] | None = None
-    context: int | None = None
-    """The task's `contextUsedTokens` once this event landed (current shape)."""
-    hidden: bool = False
-    """Acted on but never listed (a confirmation with `echo_confirmations=False`)."""
-    received: bool = False
-    """A user input the agent picks up now: one fewer `pendingInputCount`."""
 
 
 class ScriptedAgent:
@@ -159,6 +140,7 @@ class ScriptedAgent:
         self.echo_confirmations = echo_confirmations
         self._stop = stop
         self._next_pull_request = 100 + store.rng.randrange(300)
+        self.local = LocalTurns(self)
 
     def create_task(self, message: Json, settings: Json) -> TaskState:
         """Create a task from a checked create request and start its first turn."""
@@ -191,6 +173,7 @@ class ScriptedAgent:
                 raise ApiError(409, BUSY)
             if kind == "user_confirmation":
                 self._check_pending(task, event["approval_request_id"])
+            self.local.check(task, event)
             adds, removes = entity_diff(event.get("entity_diff"), where="event.entity_diff")
             self._change_entities(task, adds, removes)
             stored = {**event, "timestamp": event.get("timestamp") or rfc3339(time.time())}
@@ -208,13 +191,15 @@ class ScriptedAgent:
             )
             if kind == "user_message":
                 self._supersede(task)
-                self._start(task, self._plan_message(task, event["content"]))
+                self.start(task, self._plan_message(task, event["content"]))
             elif kind == "user_confirmation":
                 self._confirm(task, event)
             elif kind == "user_cancel":
                 self._cancel(task)
+            elif kind == "exec_tool_call":
+                self.local.started(task, event)
             elif kind == "tool_result":
-                self._tool_results(task, event["tool_results"])
+                self.local.reported(task, event["tool_results"])
 
     def force_cancel(self, task: TaskState) -> None:
         """`POST .../cancel`: end the running turn without telling the agent (no event)."""
@@ -224,6 +209,7 @@ class ScriptedAgent:
             task.turn = None
             task.status = "idle"
             task.pending_inputs = 0
+            self.local.stop(task)
             if task.runtime_phase is not None:
                 task.runtime_phase = "ready"
             self.store.cond.notify_all()
@@ -281,29 +267,33 @@ class ScriptedAgent:
         else:
             if action["do"] == "plan":
                 text = "Understood, I'll stay in plan mode. Tell me what to change in the plan."
+            elif action["do"] == "local":
+                text = self.local.declined(task, event.get("instructions"))
             else:
                 text = content.declined(event.get("instructions"))
             steps = [
-                _Step(assistant_message(self.api, text, is_final=True, usage=self._usage(task)))
+                Step(assistant_message(self.api, text, is_final=True, usage=self._usage(task)))
             ]
         delay = 0.0
         if received is not None:
             task.pending_inputs += 1
             delay = self.confirmation_delay
-            first = _Step(received, kind="userInput", hidden=not self.echo_confirmations)
+            first = Step(received, kind="userInput", hidden=not self.echo_confirmations)
             first.received = True
             steps.insert(0, first)
-        self._start(task, steps, delay=delay)
+        self.start(task, steps, delay=delay)
 
     def _approved(
         self, task: TaskState, action: Json, meter: ContextMeter | None = None
-    ) -> list[_Step]:
+    ) -> list[Step]:
         """What the agent does once approval `action` is granted (`meter`: the turn's so far)."""
         if action["do"] == "plan":
             task.plan_mode = False
             return self._plan_work(task, action["message"], set(action["magic"]), meter)
         if action["do"] == "update":
             return self._plan_update(task, action["call_id"], meter)
+        if action["do"] == "local":
+            return self.local.approved(task, action, meter)
         return self._plan_pull_request(task, action.get("call_id"), meter)
 
     def _cancel(self, task: TaskState) -> None:
@@ -313,58 +303,30 @@ class ScriptedAgent:
             task.turn = None
         task.pending_inputs = 0
         self._supersede(task)
+        self.local.stop(task)
         if self.api == "current":
             body: Json = {"type": "cancelled", "operation_was_running": was_running}
         else:
             body = assistant_message(self.api, "Cancelled.")
-        self._apply(task, _Step(body))
+        self._apply(task, Step(body))
         task.status = "idle"
         if task.runtime_phase is not None:
             task.runtime_phase = "ready"
         self.store.cond.notify_all()
 
-    def _tool_results(self, task: TaskState, results: list[Json]) -> None:
-        """A CLI executor reported: resume the turn once every waiting call has a result."""
-        waiting = task.cli_calls
-        if not waiting or not all(r["tool_call_id"] in waiting for r in results):
-            return
-        resume = task.cli_resume or {}
-        steps = [
-            _Step(
-                tool_response(
-                    self.api,
-                    r["tool_call_id"],
-                    r["name"],
-                    r["content"],
-                    is_error=r.get("is_error", False),
-                )
-            )
-            for r in results
-        ]
-        for r in results:
-            del waiting[r["tool_call_id"]]
-        if waiting:
-            self._start(task, steps)
-            return
-        task.cli_resume = None
-        steps += self._plan_after_tools(
-            task, resume.get("message", ""), set(resume.get("magic", ())), self._meter(task)
-        )
-        self._start(task, steps)
-
     # -- planning turns (store lock held: every random draw happens here) -------------------
 
-    def _meter(self, task: TaskState) -> ContextMeter:
+    def meter(self, task: TaskState) -> ContextMeter:
         return ContextMeter(self.store.rng, task.context_used_tokens, task.compaction_threshold())
 
     def _usage(self, task: TaskState) -> Json | None:
         """A lone message's token usage (current shape), for turns without a meter."""
         if self.api != "current":
             return None
-        meter = self._meter(task)
+        meter = self.meter(task)
         return meter.call(self.store.rng.randint(200, 800))
 
-    def _say(
+    def say(
         self,
         task: TaskState,
         meter: ContextMeter | None,
@@ -374,15 +336,15 @@ class ScriptedAgent:
         tool_calls: list[Json] | None = None,
         is_final: bool = False,
         helper: bool = False,
-    ) -> list[_Step]:
+    ) -> list[Step]:
         """An `assistant_message`, and the compression that follows when the context is full."""
         if meter is None:
             return [
-                _Step(assistant_message(self.api, text, tool_calls=tool_calls, is_final=is_final))
+                Step(assistant_message(self.api, text, tool_calls=tool_calls, is_final=is_final))
             ]
         usage = meter.call(added, helper=helper)
         steps = [
-            _Step(
+            Step(
                 assistant_message(
                     self.api, text, tool_calls=tool_calls, is_final=is_final, usage=usage
                 ),
@@ -390,29 +352,31 @@ class ScriptedAgent:
             )
         ]
         if meter.over:
-            project, stack = self._stack(task)
+            project, stack = self.stack(task)
             summary = content.context_summary(project, stack, self.store.rng.randint(6, 30))
-            steps += [_Step(body, context=meter.used) for body in meter.compress(summary)]
+            steps += [Step(body, context=meter.used) for body in meter.compress(summary)]
             steps[-1].context = meter.used
         return steps
 
-    def _plan_message(self, task: TaskState, message: str) -> list[_Step]:
+    def _plan_message(self, task: TaskState, message: str) -> list[Step]:
         api = self.api
         # Attached data is read, never taken for the question (nor for its magic words).
         message, attached = content.split_attachments(message)
         magic = {m.lower() for m in _MAGIC.findall(message)}
-        project, stack = self._stack(task)
+        project, stack = self.stack(task)
         resources = self.store.rng.randint(12, 80)
-        meter = self._meter(task) if api == "current" else None
+        meter = self.meter(task) if api == "current" else None
         rng = self.store.rng
-        steps: list[_Step] = []
+        steps: list[Step] = []
         first = not task.named
         if first:
-            steps.append(_Step({"type": "set_task_name", "name": content.task_name(message)}))
+            steps.append(Step({"type": "set_task_name", "name": content.task_name(message)}))
         opening = content.analysis(project, stack, resources)
+        if api == "current" and task.tool_execution_mode != "cloud":
+            opening = content.local_opening(message)
         if attached:
             opening = f"{content.attachments_read(attached)}\n\n{opening}"
-        steps += self._say(
+        steps += self.say(
             task,
             meter,
             opening,
@@ -421,12 +385,12 @@ class ScriptedAgent:
         )
         if "surprise" in magic:
             future = {"type": "neo_future_event", "detail": {"note": "a type no client knows"}}
-            steps.append(_Step(future))
+            steps.append(Step(future))
         if "simulate-error" in magic:
             error = (
                 f"The preview of {project}/{stack} failed: the stack's cloud credentials expired"
             )
-            steps.append(_Step({"type": "error", "message": error}))
+            steps.append(Step({"type": "error", "message": error}))
             return steps
         if api == "current" and (task.plan_mode or "plan-mode" in magic):
             return steps + self._plan_exit(task, message, magic, meter)
@@ -434,11 +398,11 @@ class ScriptedAgent:
 
     def _plan_exit(
         self, task: TaskState, message: str, magic: set[str], meter: ContextMeter | None
-    ) -> list[_Step]:
+    ) -> list[Step]:
         """Plan mode: present the plan and ask to leave plan mode before any work."""
-        project, stack = self._stack(task)
+        project, stack = self.stack(task)
         approval_id = new_token(self.store.rng, "req_")
-        steps = self._say(
+        steps = self.say(
             task, meter, content.plan_ready(project, stack), added=self.store.rng.randint(400, 1200)
         )
         bodies = approval_bodies(
@@ -452,7 +416,7 @@ class ScriptedAgent:
             usage=meter.call(self.store.rng.randint(100, 300)) if meter else None,
         )
         action: Json = {"do": "plan", "message": message, "magic": sorted(magic)}
-        return steps + self._ask(task, approval_id, bodies, action, sensitive=True, meter=meter)
+        return steps + self.ask(task, approval_id, bodies, action, sensitive=True, meter=meter)
 
     def _plan_work(
         self,
@@ -462,39 +426,39 @@ class ScriptedAgent:
         meter: ContextMeter | None = None,
         *,
         resources: int | None = None,
-    ) -> list[_Step]:
+    ) -> list[Step]:
         """The tools, then the answer or the approval a change needs."""
         if meter is None and self.api == "current":
-            meter = self._meter(task)
-        project, stack = self._stack(task)
+            meter = self.meter(task)
+        project, stack = self.stack(task)
         if resources is None:
             resources = self.store.rng.randint(12, 80)
         tools = ["pulumi_preview"]
         if "thorough" in magic:
             tools = ["get_stack_resources", "search_code", "pulumi_preview"]
         if self.api == "current" and task.tool_execution_mode != "cloud":
-            return self._hand_to_client(task, tools, message, magic, meter)
-        steps: list[_Step] = []
+            return self.local.begin(task, message, meter)
+        steps: list[Step] = []
         for tool in tools:
             output = content.tool_output(tool, self.org, project, stack, resources - 2)
-            steps += self._tool_use(task, tool, {"stack": f"{project}/{stack}"}, output, meter)
+            steps += self.tool_use(task, tool, {"stack": f"{project}/{stack}"}, output, meter)
         return steps + self._plan_after_tools(task, message, magic, meter)
 
     def _plan_after_tools(
         self, task: TaskState, message: str, magic: set[str], meter: ContextMeter | None
-    ) -> list[_Step]:
-        project, stack = self._stack(task)
-        steps: list[_Step] = []
+    ) -> list[Step]:
+        project, stack = self.stack(task)
+        steps: list[Step] = []
         if "warn" in magic:
             warning = f"The stack {project}/{stack} has 3 resources with pending replacements"
-            steps.append(_Step({"type": "warning", "message": warning}))
+            steps.append(Step({"type": "warning", "message": warning}))
         if content.asks_for_change(message):
             deploy = bool(_DEPLOY.search(message)) and not _PULL_REQUEST.search(message)
             steps += self._plan_approval(
                 task, malformed="malformed" in magic, meter=meter, deploy=deploy
             )
         else:
-            steps += self._say(
+            steps += self.say(
                 task,
                 meter,
                 content.answer(project, stack),
@@ -503,40 +467,6 @@ class ScriptedAgent:
             )
         return steps
 
-    def _hand_to_client(
-        self,
-        task: TaskState,
-        tools: list[str],
-        message: str,
-        magic: set[str],
-        meter: ContextMeter | None,
-    ) -> list[_Step]:
-        """CLI or worker execution: the turn ends with tool calls the client runs."""
-        project, stack = self._stack(task)
-        calls = []
-        for tool in tools:
-            call_id = new_token(self.store.rng, "call_")
-            task.cli_calls[call_id] = tool
-            calls.append(
-                tool_call(
-                    self.api,
-                    call_id,
-                    tool,
-                    {"stack": f"{project}/{stack}"},
-                    execution_mode=task.tool_execution_mode,
-                )
-            )
-        task.cli_resume = {"message": message, "magic": sorted(magic)}
-        names = ", ".join(f"`{t}`" for t in tools)
-        return self._say(
-            task,
-            meter,
-            f"Please run {names} on `{project}/{stack}` and send me the result.",
-            added=self.store.rng.randint(200, 600),
-            tool_calls=calls,
-            is_final=True,
-        )
-
     def _plan_approval(
         self,
         task: TaskState,
@@ -544,8 +474,8 @@ class ScriptedAgent:
         malformed: bool,
         meter: ContextMeter | None = None,
         deploy: bool = False,
-    ) -> list[_Step]:
-        project, stack = self._stack(task)
+    ) -> list[Step]:
+        project, stack = self.stack(task)
         repository = self._repository(task)
         approval_id = new_token(self.store.rng, "req_")
         call_id = new_token(self.store.rng, "call_")
@@ -560,7 +490,7 @@ class ScriptedAgent:
                 malformed=malformed,
             )
             action: Json = {"do": "pull_request"}
-            return self._ask(task, approval_id, bodies, action, sensitive=False)
+            return self.ask(task, approval_id, bodies, action, sensitive=False)
         tool = "pulumi_up" if deploy else "create_pull_request"
         size = _SIZES[len(task.closed_approvals) % len(_SIZES)]
         diff = content.git_diff(project, stack, size)
@@ -587,9 +517,9 @@ class ScriptedAgent:
             usage=meter.call(self.store.rng.randint(200, 600)) if meter else None,
         )
         action = {"do": "update" if deploy else "pull_request", "call_id": call_id}
-        return self._ask(task, approval_id, bodies, action, sensitive=deploy, meter=meter)
+        return self.ask(task, approval_id, bodies, action, sensitive=deploy, meter=meter)
 
-    def _ask(
+    def ask(
         self,
         task: TaskState,
         approval_id: str,
@@ -598,18 +528,18 @@ class ScriptedAgent:
         *,
         sensitive: bool,
         meter: ContextMeter | None = None,
-    ) -> list[_Step]:
+    ) -> list[Step]:
         """Wait for approval `approval_id`, or grant it at once as the approval mode says."""
         auto = task.approval_mode == "auto" or (task.approval_mode == "balanced" and not sensitive)
         if not auto:
             task.approval_actions[approval_id] = action
-            steps = [_Step(bodies[0], pending_approval=approval_id)]
-            return steps + [_Step(body) for body in bodies[1:]]
+            steps = [Step(bodies[0], pending_approval=approval_id)]
+            return steps + [Step(body) for body in bodies[1:]]
         # Auto-approval: the waiting message of the current shape would end the turn early.
         confirmation = {"type": "user_confirmation", "approval_request_id": approval_id, "ok": True}
         return [
-            _Step(bodies[0], pending_approval=approval_id),
-            _Step(
+            Step(bodies[0], pending_approval=approval_id),
+            Step(
                 confirmation, kind="userInput", synthetic=True, resolves=(approval_id, "approved")
             ),
             *self._approved(task, action, meter),
@@ -617,8 +547,8 @@ class ScriptedAgent:
 
     def _plan_pull_request(
         self, task: TaskState, call_id: str | None = None, meter: ContextMeter | None = None
-    ) -> list[_Step]:
-        project, stack = self._stack(task)
+    ) -> list[Step]:
+        project, stack = self.stack(task)
         repository = self._repository(task)
         number = self._next_pull_request
         self._next_pull_request += 1
@@ -630,8 +560,8 @@ class ScriptedAgent:
             "base": "main",
         }
         if meter is None and self.api == "current":
-            meter = self._meter(task)
-        steps = self._tool_use(
+            meter = self.meter(task)
+        steps = self.tool_use(
             task,
             "create_pull_request",
             args,
@@ -641,24 +571,24 @@ class ScriptedAgent:
         )
         if self.api == "current":
             changes = {"type": "change_entities", "changes": {"add": [entity], "remove": []}}
-            steps.append(_Step(changes, add_entity=entity))
+            steps.append(Step(changes, add_entity=entity))
         else:
             steps[-1].add_entity = entity
         text = content.pull_request_opened(number, url, project, stack)
-        return steps + self._say(
+        return steps + self.say(
             task, meter, text, added=self.store.rng.randint(100, 400) if meter else 0, is_final=True
         )
 
     def _plan_update(
         self, task: TaskState, call_id: str, meter: ContextMeter | None = None
-    ) -> list[_Step]:
-        project, stack = self._stack(task)
-        meter = meter or self._meter(task)
+    ) -> list[Step]:
+        project, stack = self.stack(task)
+        meter = meter or self.meter(task)
         output = content.tool_output("pulumi_up", self.org, project, stack, 40)
-        steps = self._tool_use(
+        steps = self.tool_use(
             task, "pulumi_up", {"stack": f"{project}/{stack}"}, output, meter, call_id=call_id
         )
-        return steps + self._say(
+        return steps + self.say(
             task,
             meter,
             content.update_done(project, stack),
@@ -666,7 +596,7 @@ class ScriptedAgent:
             is_final=True,
         )
 
-    def _tool_use(
+    def tool_use(
         self,
         task: TaskState,
         tool: str,
@@ -675,33 +605,35 @@ class ScriptedAgent:
         meter: ContextMeter | None,
         *,
         call_id: str | None = None,
-    ) -> list[_Step]:
+    ) -> list[Step]:
         call_id = call_id or new_token(self.store.rng, "call_")
         intro = f"Running `{tool}` on `{args.get('stack', args.get('repository', ''))}`."
+        if tool == "todo__TodoWrite":
+            intro = "Here is my plan for this request."
         if self.api != "current" or meter is None:
             call = tool_call(self.api, call_id, tool, args)
             return [
-                _Step(assistant_message(self.api, intro, tool_calls=[call])),
-                _Step(exec_tool_call(call_id, tool)),
-                _Step(tool_response(self.api, call_id, tool, output)),
+                Step(assistant_message(self.api, intro, tool_calls=[call])),
+                Step(exec_tool_call(call_id, tool)),
+                Step(tool_response(self.api, call_id, tool, output)),
             ]
         rng = self.store.rng
         call = tool_call(self.api, call_id, tool, args, execution_mode="cloud")
-        steps = self._say(task, meter, intro, added=rng.randint(2500, 9000), tool_calls=[call])
+        steps = self.say(task, meter, intro, added=rng.randint(2500, 9000), tool_calls=[call])
         if tool.startswith("pulumi_") and not task.sent_pulumi_token:
             task.sent_pulumi_token = True
-            steps.append(_Step(provide_pulumi_access_token(rng)))
-        steps.append(_Step(exec_tool_call(call_id, tool, execution_mode="cloud", args=args)))
+            steps.append(Step(provide_pulumi_access_token(rng)))
+        steps.append(Step(exec_tool_call(call_id, tool, execution_mode="cloud", args=args)))
         if tool in LONG_TOOLS:
             total = rng.randint(20, 90)
             for done, phase in ((0, "starting"), (total // 2, "running"), (total, "finishing")):
                 metadata = {"phase": phase, "resources_done": done, "resources_total": total}
-                steps.append(_Step(exec_tool_call_progress(call_id, "running", metadata)))
-        steps.append(_Step(tool_response(self.api, call_id, tool, output)))
+                steps.append(Step(exec_tool_call_progress(call_id, "running", metadata)))
+        steps.append(Step(tool_response(self.api, call_id, tool, output)))
         return steps
 
     @staticmethod
-    def _stack(task: TaskState) -> tuple[str, str]:
+    def stack(task: TaskState) -> tuple[str, str]:
         for entity in task.entities:
             if entity.get("type") == "stack":
                 return str(entity["project"]), str(entity["name"])
@@ -715,7 +647,7 @@ class ScriptedAgent:
 
     # -- playing turns ----------------------------------------------------------------------
 
-    def _start(self, task: TaskState, steps: list[_Step], *, delay: float = 0.0) -> None:
+    def start(self, task: TaskState, steps: list[Step], *, delay: float = 0.0) -> None:
         turn = Turn()
         task.turn = turn
         task.status = "running"
@@ -728,7 +660,7 @@ class ScriptedAgent:
         )
         thread.start()
 
-    def _play(self, task: TaskState, turn: Turn, steps: list[_Step], delay: float) -> None:
+    def _play(self, task: TaskState, turn: Turn, steps: list[Step], delay: float) -> None:
         if delay > 0 and turn.cancelled.wait(delay):
             return
         for i, step in enumerate(steps):
@@ -745,7 +677,7 @@ class ScriptedAgent:
                 task.runtime_phase = "ready"
                 self.store.cond.notify_all()
 
-    def _apply(self, task: TaskState, step: _Step) -> None:
+    def _apply(self, task: TaskState, step: Step) -> None:
         body = {**step.body, "timestamp": step.body.get("timestamp") or rfc3339(time.time())}
         if step.received:
             body["timestamp"] = rfc3339(time.time())
@@ -768,6 +700,13 @@ class ScriptedAgent:
             task.context_used_tokens = step.context
         if task.runtime_phase is not None:
             task.runtime_phase = "running"
+        if step.parks is not None:
+            # The hand-off ends the turn as it lands: the client may answer at once.
+            task.cli_calls = dict(step.parks)
+            task.turn = None
+            task.status = "idle"
+            if task.runtime_phase is not None:
+                task.runtime_phase = "ready"
         if step.hidden:
             self.store.cond.notify_all()
             return

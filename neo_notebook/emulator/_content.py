@@ -11,7 +11,7 @@ import re
 
 _CHANGE = re.compile(
     r"\b(chang\w*|fix\w*|updat\w*|optimi[sz]\w*|appl(?:y|ies|ied)|deploy\w*|creat\w*|"
-    r"upgrad\w*|prs?|pull[ -]requests?|approv\w*)\b",
+    r"upgrad\w*|prs?|pull[ -]requests?|approv\w*|right-?siz\w*|resiz\w*|downsiz\w*)\b",
     re.IGNORECASE,
 )
 
@@ -93,6 +93,55 @@ def analysis(project: str, stack: str, resources: int) -> str:
         f"pulumi preview --stack {stack} --diff\n"
         "```"
     )
+
+
+def local_opening(message: str) -> str:
+    """The opening message of a CLI-mode request: Neo works in the user's workspace."""
+    goal = message.strip().splitlines()[0].rstrip(".") if message.strip() else "your request"
+    return (
+        "## Working in your workspace\n\n"
+        f"> {goal}\n\n"
+        "I'll run tools on your machine through your client: list the workspace, read the "
+        "Pulumi program, search it, and preview the stack. Every tool call shows up here with "
+        "its result."
+    )
+
+
+def sample_program(project: str, stack: str) -> dict[str, str]:
+    """A small Pulumi TypeScript program (path -> text), for seeded CLI-mode workspaces."""
+    index = "\n".join(
+        [
+            'import * as aws from "@pulumi/aws";',
+            'import * as pulumi from "@pulumi/pulumi";',
+            "",
+            'const sg = new aws.ec2.SecurityGroup("web-sg", {',
+            '    ingress: [{ protocol: "tcp", fromPort: 80, toPort: 80,',
+            '                cidrBlocks: ["0.0.0.0/0"] }],',
+            "});",
+            "",
+            'const assets = new aws.s3.BucketV2("assets", {',
+            f'    tags: {{ Project: "{project}" }},',
+            "});",
+            "",
+            'const server = new aws.ec2.Instance("web-server", {',
+            '    ami: "ami-0c55b159cbfafe1f0",',
+            '    instanceType: "t3.xlarge",',
+            "    vpcSecurityGroupIds: [sg.id],",
+            f'    tags: {{ Name: "web-server", Project: "{project}" }},',
+            "});",
+            "",
+            "export const bucketName = assets.bucket;",
+            "export const url = pulumi.interpolate`http://${server.publicDns}`;",
+            "",
+        ]
+    )
+    return {
+        "README.md": f"# {project}\n\nInfrastructure of {project}, in `infra/`.\n",
+        "infra/Pulumi.yaml": f"name: {project}\nruntime: nodejs\n",
+        f"infra/Pulumi.{stack}.yaml": "config:\n  aws:region: us-west-2\n",
+        "infra/index.ts": index,
+        "infra/package.json": f'{{"name": "{project}", "main": "index.ts"}}\n',
+    }
 
 
 def preview_output(org: str, project: str, stack: str, unchanged: int) -> str:

@@ -7,6 +7,10 @@ no refusal path can end in a 500 or a dead handler thread.
 
 from __future__ import annotations
 
+BUSY = "cannot respond while a request is still ongoing"
+"""The 409 of the live service for a task that cannot take this event now (running, or parked
+on CLI tool calls); `pulumi neo` retries its cancel on it."""
+
 
 class ApiError(Exception):
     """An HTTP error response: `status` and the human-readable `message` of its JSON body."""

@@ -21,10 +21,21 @@ deployment (a `triggerUserInput` event with `triggerEvents`: `title`, `eventType
 `reference`, `badgeLabel`, `badgeTone`, `sourceUrl`, `details`, `omittedItemCount`; `taskType`
 `async`, `asyncTriggerType` `external_signal`, `source` `github`), one in ten by a schedule
 (`triggerInstructions`, `asyncTriggerType` `scheduled`, `source` `schedule`), and one in ten ran
-its tools in the CLI (`toolExecutionMode` `cli`: the agent's `exec_tool_call` with
-`execution_mode: cli`, the client's `exec_tool_call` and `tool_result` user events, then the
-agent's `tool_response`, all with one call id). Seeded tasks are idle with their runtime torn
-down (`runtimePhase` null).
+its tools in the CLI (`toolExecutionMode` `cli`): the workspace session of `_local_turn.py` with
+the real local tools of `_cli_tools.py`, played against a small program in memory, each call
+being an `assistant_message` with `execution_mode: cli` calls, the client's `exec_tool_call`, the
+agent's echo, the client's `tool_result` and the agent's `tool_response`, all with one call id.
+Seeded tasks are idle with their runtime torn down (`runtimePhase` null).
+
+Waiting for approval right now (current shape, `events_per_task=None`): the two newest seeded
+tasks, always, in `manual` mode. The newest (created 10 to 40 minutes before `end`) is a scheduled
+drift check (`source` `schedule`, `asyncTriggerType` `scheduled`, a `triggerUserInput` with
+`triggerInstructions`); the second (45 to 58 minutes before `end`) fixes a failed deployment
+(`source` `github`, `external_signal`, a `triggerUserInput` from the failed deployment). Each
+ends with `user_approval_request` (a pull request, `tool_permission`, `git_diff`), the final
+`assistant_message` and `awaiting_approvals`; answering with a `user_confirmation` through the
+API resumes the agent, which opens the pull request and finishes. Find them as
+`emu.task_ids[:2]`, or by their last event, `awaiting_approvals`.
 
 With `events_per_task=None` a task holds its turns' natural length (about 10 to 60 events);
 with an int it holds exactly that many (the last turn is cut short), for benchmarks. Events are
@@ -38,6 +49,8 @@ import time
 from typing import Any
 
 from . import _content as content
+from ._cli_tools import Workspace
+from ._local_turn import LocalSession, Move
 from ._shapes import (
     ApiShape,
     ContextMeter,
@@ -118,6 +131,8 @@ class _Writer:
         self.compact = limit is not None and limit > 2000
         self.meter = ContextMeter(rng, 0, task.compaction_threshold()) if api == "current" else None
         self.summaries = 0
+        self.waits = False
+        """The task ends waiting for its first approval (a waiting task of `WAITING`)."""
 
     def say(
         self,
@@ -198,15 +213,36 @@ def build_history(
 ) -> list[TaskState]:
     """`count` past tasks, the same for the same arguments."""
     rng = random.Random(f"neo-emulator-history:{seed}")
-    return [_task(rng, api, org, end, events_per_task) for _ in range(count)]
+    waiting: tuple[str, ...] = ()
+    if api == "current" and events_per_task is None:
+        waiting = WAITING[: min(count, len(WAITING))]
+    tasks = [_task(rng, api, org, end, events_per_task) for _ in range(count - len(waiting))]
+    return tasks + [_task(rng, api, org, end, None, waiting=kind) for kind in waiting]
 
 
-def _task(rng: random.Random, api: ApiShape, org: str, end: float, exact: int | None) -> TaskState:
+WAITING = ("schedule", "deployment")
+"""The automations whose tasks wait for an approval at the end of the current-shape history."""
+
+
+def _task(
+    rng: random.Random,
+    api: ApiShape,
+    org: str,
+    end: float,
+    exact: int | None,
+    *,
+    waiting: str | None = None,
+) -> TaskState:
     project, stack = rng.choice(_PROJECTS), rng.choice(_STACKS)
     repository = repository_entity(rng.choice(_REPOSITORIES), org)
     length = exact if exact is not None else rng.randint(10, 60)
     youngest = min(_HALF_YEAR // 2, max(3600, length * 4))
     created = end - rng.uniform(youngest, _HALF_YEAR)
+    if waiting is not None:
+        # Started by the automation in the last hours, and still waiting for a person.
+        # Younger than any other seeded task (an hour at least): the two newest.
+        minutes = (10, 40) if waiting == "schedule" else (45, 58)
+        created = end - rng.uniform(minutes[0] * 60, minutes[1] * 60)
     name, login = rng.choice(_USERS)
     task = TaskState(
         id=new_uuid(rng),
@@ -221,8 +257,9 @@ def _task(rng: random.Random, api: ApiShape, org: str, end: float, exact: int | 
         named=True,
         runtime_phase=None,
     )
-    trigger = _profile(rng, task) if api == "current" else None
+    trigger = _profile(rng, task, waiting) if api == "current" else None
     writer = _Writer(task, api, rng, created, exact)
+    writer.waits = waiting is not None
     first = rng.choice(_CHANGES if rng.random() < 0.6 else _QUESTIONS).format(p=project, s=stack)
     if trigger is not None:
         first = _TRIGGER_MESSAGES[trigger].format(p=project, s=stack)
@@ -256,9 +293,15 @@ _TRIGGER_MESSAGES = {
 }
 
 
-def _profile(rng: random.Random, task: TaskState) -> str | None:
-    """Draw what kind of task this is (current shape); returns its trigger, if any."""
+def _profile(rng: random.Random, task: TaskState, waiting: str | None = None) -> str | None:
+    """Draw what kind of task this is (current shape); returns its trigger, if any.
+
+    `waiting` forces the trigger (`schedule` or `deployment`) of a task waiting for approval,
+    in `manual` mode.
+    """
     roll = rng.random()
+    if waiting is not None:
+        roll = 0.0 if waiting == "deployment" else 0.15
     trigger: str | None = None
     if roll < 0.12:
         trigger = "deployment"
@@ -275,6 +318,8 @@ def _profile(rng: random.Random, task: TaskState) -> str | None:
             ("console", "api", "slack", "code-review"), weights=(55, 25, 12, 8)
         )[0]
     task.approval_mode = rng.choices(("manual", "balanced", "auto"), weights=(5, 4, 1))[0]
+    if waiting is not None:
+        task.approval_mode = "manual"
     if rng.random() < 0.1:
         task.permission_mode = "read-only"
     if rng.random() < 0.15:
@@ -357,7 +402,8 @@ def _turn(
         body["entity_diff"] = {"add": entities, "remove": []}
         task.entities.extend(dict(e) for e in entities)
     if trigger is not None:
-        w.tick(600, 40000)
+        # An automation's task starts as it is created.
+        w.tick(1, 5) if w.waits else w.tick(600, 40000)
         _trigger_input(w, trigger, body, repository, project, stack)
     else:
         w.user(body, 600, 40000)
@@ -368,6 +414,10 @@ def _turn(
         w.agent({"type": "set_task_name", "name": task.name}, 1, 3)
     if rng.random() < 0.06 and api == "seed":
         w.agent({"type": "context_compression_event", "status": "compressed"}, 1, 4)
+    if task.tool_execution_mode == "cli":
+        w.say(content.local_opening(message), 3, 20, helper=index == 0)
+        _local_session(w, project, stack, message)
+        return None
     resources = rng.randint(12, 80)
     w.say(content.analysis(project, stack, resources), 3, 20, helper=index == 0)
     for _ in range(rng.randint(1, 3)):
@@ -375,7 +425,7 @@ def _turn(
         output = content.tool_output(tool, org, project, stack, resources - 2)
         _tool_use(w, tool, {"stack": f"{project}/{stack}"}, output)
     roll = rng.random()
-    if roll < 0.04:
+    if roll < 0.04 and not w.waits:
         w.agent({"type": "error", "message": "The agent runtime lost its connection"}, 1, 30)
         return None
     if roll < 0.08:
@@ -389,7 +439,7 @@ def _turn(
 def _approval(w: _Writer, org: str, project: str, stack: str, repository: Json) -> str | None:
     rng, api, task = w.rng, w.api, w.task
     approval_id = new_token(rng, "req_")
-    runs_update = rng.random() < 0.35
+    runs_update = rng.random() < 0.35 and not w.waits
     description = (
         f"Run pulumi up on {project}/{stack}"
         if runs_update
@@ -440,6 +490,9 @@ def _approval(w: _Writer, org: str, project: str, stack: str, repository: Json) 
     else:
         for body in bodies:
             w.agent(body, 2, 15)
+        if w.waits:
+            task.approval_actions[approval_id] = {"do": "pull_request", "call_id": call_id}
+            raise _Full
         outcome = rng.random()
         if outcome < 0.04 and w.limit is None:
             raise _Full  # never answered: the task ends with its approval pending
@@ -480,6 +533,52 @@ def _approval(w: _Writer, org: str, project: str, stack: str, repository: Json) 
     return None
 
 
+def _local_session(w: _Writer, project: str, stack: str, message: str) -> None:
+    """A CLI-mode request: the session `_local_turn.py` plays, against a workspace in memory."""
+    rng, task = w.rng, w.task
+    login = task.created_by["githubLogin"]
+    workspace = Workspace(f"/home/{login}/src/{project}", content.sample_program(project, stack))
+    session = LocalSession(message=message, change=content.asks_for_change(message), stack=stack)
+    session.project = project
+    move: Move | None = session.start()
+    while move is not None:
+        if move.gated and task.approval_mode == "manual":
+            approval_id = new_token(rng, "req_")
+            call_id = new_token(rng, "call_")
+            for body in approval_bodies(
+                w.api,
+                approval_id=approval_id,
+                call_id=call_id,
+                description=f"Run `pulumi preview` on stack `{stack}` on your machine",
+                approval_type="tool_permission",
+                context={"tool_call_id": call_id, "tool_name": move.calls[0][0]},
+                usage=w.meter.call(rng.randint(100, 400)) if w.meter else None,
+            ):
+                w.agent(body, 2, 10)
+            w.wait_for_human()
+            confirmation = {"type": "user_confirmation", "approval_request_id": approval_id}
+            w.user({**confirmation, "ok": True}, 0, 0)
+            task.closed_approvals[approval_id] = "approved"
+        calls = [(new_token(rng, "call_"), name, args) for name, args in move.calls]
+        wire = [tool_call(w.api, i, name, args, execution_mode="cli") for i, name, args in calls]
+        w.say(move.text, 2, 15, added=(2000, 9000), tool_calls=wire, is_final=True)
+        items, results = [], []
+        for call_id, name, args in calls:
+            w.user(exec_tool_call(call_id, name), 0, 2)
+            w.agent(exec_tool_call(call_id, name, execution_mode="cli", args=args), 0, 1)
+            output, is_error = workspace.run(name, args)
+            items.append(
+                {"tool_call_id": call_id, "name": name, "content": output, "is_error": is_error}
+            )
+            results.append((name, args, output, is_error))
+        w.user(tool_result(items), 1, 60)
+        for call_id, name, _ in calls:
+            item = next(i for i in items if i["tool_call_id"] == call_id)
+            w.agent(tool_response(w.api, call_id, name, item["content"], is_error=item["is_error"]))
+        move = session.advance(results)
+    w.say(session.finish(), 5, 40, is_final=True)
+
+
 def _tool_use(
     w: _Writer, tool: str, args: Json, output: str, *, call_id: str | None = None
 ) -> None:
@@ -491,29 +590,12 @@ def _tool_use(
         w.agent(tool_response(w.api, call_id, tool, output), 3, 90)
         return
     task, rng = w.task, w.rng
-    # Only the read-only tools run in the client; Neo writes (PRs, updates) from the cloud.
-    mode = "cli" if task.tool_execution_mode == "cli" and tool in _TOOLS else "cloud"
-    call = tool_call(w.api, call_id, tool, args, execution_mode=mode)
-    w.say(
-        f"Running `{tool}`.", 2, 15, added=(5000, 18000), tool_calls=[call], is_final=mode == "cli"
-    )
-    if mode == "cloud" and tool.startswith("pulumi_") and not task.sent_pulumi_token:
+    call = tool_call(w.api, call_id, tool, args, execution_mode="cloud")
+    w.say(f"Running `{tool}`.", 2, 15, added=(5000, 18000), tool_calls=[call])
+    if tool.startswith("pulumi_") and not task.sent_pulumi_token:
         task.sent_pulumi_token = True
         w.agent(provide_pulumi_access_token(rng), 0, 1)
-    w.agent(exec_tool_call(call_id, tool, execution_mode=mode, args=args), 1, 2)
-    if mode == "cli":
-        result = {"stdout": output, "exit_code": 0}
-        w.user(exec_tool_call(call_id, tool), 0, 2)
-        item = {
-            "tool_call_id": call_id,
-            "name": tool,
-            "content": result,
-            "is_error": False,
-            "workspace_reset": False,
-        }
-        w.user(tool_result([item]), 3, 90)
-        w.agent(tool_response(w.api, call_id, tool, result), 1, 3)
-        return
+    w.agent(exec_tool_call(call_id, tool, execution_mode="cloud", args=args), 1, 2)
     if tool in ("pulumi_preview", "pulumi_up"):
         total = rng.randint(20, 90)
         for done, phase in ((0, "starting"), (total // 2, "running"), (total, "finishing")):

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import ApiError
 from ._shapes import (
@@ -28,12 +28,36 @@ from ._shapes import (
 )
 from ._validation import ROLES as ROLE_NAMES
 
+if TYPE_CHECKING:
+    from ._local_turn import LocalSession
+
 
 class PostedEvent(NamedTuple):
     """One user event the emulator accepted (task creation messages included), in order."""
 
     task_id: str
     event: Json
+
+
+@dataclass
+class Step:
+    """One event of a planned turn, with the task changes that land together with it."""
+
+    body: Json
+    kind: str = "agentResponse"
+    synthetic: bool = False
+    add_entity: Json | None = None
+    pending_approval: str | None = None
+    resolves: tuple[str, str] | None = None
+    context: int | None = None
+    """The task's `contextUsedTokens` once this event landed (current shape)."""
+    hidden: bool = False
+    """Acted on but never listed (a confirmation with `echo_confirmations=False`)."""
+    received: bool = False
+    """A user input the agent picks up now: one fewer `pendingInputCount`."""
+    parks: dict[str, Json] | None = None
+    """CLI calls (id -> `{name, args}`) this message hands to the client: once it lands the turn
+    has ended and the task waits for their results (see `_local_turn.py`)."""
 
 
 @dataclass(eq=False)
@@ -93,10 +117,11 @@ class TaskState:
     last_git_diff: dict[str, str] | None = None
     """The diff of the task's previous approval: the next one's `last_approval_diff`."""
     sent_pulumi_token: bool = False
-    cli_calls: dict[str, str] = field(default_factory=dict)
-    """Tool calls (id -> name) handed to a CLI executor and not yet reported by a tool_result."""
-    cli_resume: Json | None = None
-    """The message (and its magic words) whose turn resumes once the CLI calls are reported."""
+    cli_calls: dict[str, Json] = field(default_factory=dict)
+    """CLI calls (id -> `{name, args, started}`) handed to the client and not yet reported by a
+    `tool_result`: while there are any, the task is parked."""
+    local: LocalSession | None = None
+    """The CLI-mode session of the task's current request (`_local_turn.py`)."""
 
     def compaction_threshold(self) -> int:
         """Context tokens past which the agent compresses its context."""

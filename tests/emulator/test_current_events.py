@@ -186,39 +186,6 @@ def test_declining_a_plan_stays_in_plan_mode(current: NeoEmulator, chttp: Http) 
     assert "plan mode" in chttp.bodies(task_id)[-1]["content"]
 
 
-def test_cli_tool_execution_round_trip(current: NeoEmulator, chttp: Http) -> None:
-    task_id = chttp.create(QUESTION, toolExecutionMode="cli")
-    bodies = chttp.bodies(task_id)
-    last = bodies[-1]
-    assert last["type"] == "assistant_message" and last["is_final"] is True
-    (call,) = last["tool_calls"]
-    assert call["execution_mode"] == "cli"
-    assert chttp.task(task_id)["status"] == "idle"
-    started = {"type": "exec_tool_call", "tool_call_id": call["id"], "name": call["name"]}
-    assert chttp.send(task_id, started).status_code == 202
-    result = {
-        "tool_call_id": call["id"],
-        "name": call["name"],
-        "content": {"stdout": "2 to change", "exit_code": 0},
-        "is_error": False,
-        "workspace_reset": False,
-    }
-    r = chttp.send(task_id, {"type": "tool_result", "tool_results": [result]})
-    assert r.status_code == 202
-    assert current.agent_done(task_id)
-    events = chttp.events(task_id)[len(bodies) :]
-    assert [(e["type"], e["eventBody"]["type"]) for e in events[:3]] == [
-        ("userInput", "exec_tool_call"),
-        ("userInput", "tool_result"),
-        ("agentResponse", "tool_response"),
-    ]
-    assert events[1]["eventBody"]["tool_results"] == [result]
-    response = events[2]["eventBody"]
-    assert response["tool_call_id"] == call["id"] and response["content"] == result["content"]
-    assert events[-1]["eventBody"]["is_final"] is True
-    assert "tool_calls" not in events[-1]["eventBody"]
-
-
 @pytest.mark.parametrize(
     ("event", "says"),
     [
@@ -232,16 +199,6 @@ def test_bad_cli_user_events_are_400(chttp: Http, event: dict[str, Any], says: s
     task_id = chttp.create()
     r = chttp.send(task_id, event)
     assert r.status_code == 400 and says in r.json()["message"]
-
-
-def test_cli_user_events_are_recorded_on_any_task(chttp: Http) -> None:
-    task_id = chttp.create()
-    event = {"type": "exec_tool_call", "tool_call_id": "call_x", "name": "shell__shell_execute"}
-    assert chttp.send(task_id, event).status_code == 202
-    assert chttp.bodies(task_id)[-1] == {
-        **event,
-        "timestamp": chttp.bodies(task_id)[-1]["timestamp"],
-    }
 
 
 def test_surprise_still_emits_an_unknown_kind(chttp: Http) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from neo_notebook.emulator import NeoEmulator
+from neo_notebook.emulator._cli_tools import LOCAL_TOOLS
 
 from .conftest import Http
 
@@ -183,13 +184,26 @@ def test_current_history_has_triggers_cli_tasks_and_variety() -> None:
     ]
     assert trail == [
         ("agentResponse", "assistant_message"),
-        ("agentResponse", "exec_tool_call"),
         ("userInput", "exec_tool_call"),
+        ("agentResponse", "exec_tool_call"),
         ("userInput", "tool_result"),
         ("agentResponse", "tool_response"),
     ]
-    agent_call = next(e for e in events if e["eventBody"].get("tool_call_id") == call_id)
+    agent_call = next(
+        e
+        for e in events
+        if e["type"] == "agentResponse" and e["eventBody"].get("tool_call_id") == call_id
+    )
     assert agent_call["eventBody"]["execution_mode"] == "cli"
+    cli_names = {
+        c["name"]
+        for t in cli
+        for e in t["events"]
+        for c in e["eventBody"].get("tool_calls", [])
+        if c.get("execution_mode") == "cli"
+    }
+    assert cli_names <= set(LOCAL_TOOLS)
+    assert {"filesystem__directory_tree", "filesystem__read", "filesystem__grep"} <= cli_names
     bodies = [e["eventBody"] for t in tasks.values() for e in t["events"]]
     compressed = [b for b in bodies if b.get("status") == "compressed"]
     assert compressed and all(b["context_summary"] and b["tail_length"] > 0 for b in compressed)
@@ -267,3 +281,36 @@ def test_a_pending_approval_in_history_can_be_answered() -> None:
             assert any(e["type"] == "pull_request" for e in http.task(task_id)["entities"])
         finally:
             http.close()
+
+
+def test_current_history_ends_with_automations_waiting_for_approval() -> None:
+    with NeoEmulator(history=20, seed=3, api="current", history_end=END.timestamp()) as emu:
+        http = Http(emu)
+        try:
+            newest = emu.task_ids[:2]
+            tasks = [http.task(t) for t in newest]
+            assert [t["source"] for t in tasks] == ["schedule", "github"]
+            assert [t["asyncTriggerType"] for t in tasks] == ["scheduled", "external_signal"]
+            assert all(t["approvalMode"] == "manual" and t["status"] == "idle" for t in tasks)
+            for task_id in newest:
+                events = http.events(task_id)
+                assert events[0]["type"] == "triggerUserInput"
+                bodies = [e["eventBody"] for e in events]
+                assert [b["type"] for b in bodies[-3:]] == [
+                    "user_approval_request",
+                    "assistant_message",
+                    "awaiting_approvals",
+                ]
+                request = bodies[-3]
+                assert request["context"]["git_diff"]
+                assert parse(bodies[-1]["timestamp"]) < END  # waiting now, not in the future
+                assert http.confirm(task_id, request["id"], ok=True).status_code == 202
+                assert emu.agent_done(task_id)
+                last = http.bodies(task_id)[-1]
+                assert last["is_final"] is True and "Opened pull request" in last["content"]
+                entities = http.task(task_id)["entities"]
+                assert any(e["type"] == "pull_request" for e in entities)
+        finally:
+            http.close()
+    again = snapshot(history=20, seed=3, api="current")
+    assert again == snapshot(history=20, seed=3, api="current")

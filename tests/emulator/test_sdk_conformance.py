@@ -19,6 +19,11 @@ from pulumi_cloud_sdk.apis.ai_agents_api_ import AI_AgentsApi
 from pulumi_cloud_sdk.configuration import Configuration
 
 from neo_notebook.emulator import NeoEmulator
+from neo_notebook.emulator._cli_tools import Workspace
+
+from .test_local_turn import WEBAPP
+
+WEBAPP_FILES = {f"webapp/{p.name}": p.read_text() for p in WEBAPP.iterdir() if p.is_file()}
 
 ORG = "acme"
 BACKEND_KINDS = {
@@ -188,3 +193,60 @@ def test_list_filters_through_the_sdk(sdk: AI_AgentsApi) -> None:
         models.AgentTaskSource.Cli,
         models.AgentTaskSource.Slack,
     }
+
+
+def test_a_cli_task_driven_with_the_sdk_models(emulator: NeoEmulator, sdk: AI_AgentsApi) -> None:
+    now = datetime.now(timezone.utc)
+    request = models.CreateAgentTaskRequest(
+        message=models.AgentUserEventMessage(
+            timestamp=now, content="Right-size web-server in this program"
+        ),
+        tool_execution_mode=models.ToolExecutionMode.Cli,
+        approval_mode=models.NeoApprovalMode.Auto,
+    )
+    task_id = sdk.create_tasks(ORG, request).task_id
+    workspace = Workspace("/home/ada/work", WEBAPP_FILES)
+    names: list[str] = []
+    for _ in range(10):
+        assert emulator.agent_done(task_id)
+        last = all_events(sdk, task_id)[-1].event_body
+        assert isinstance(last, models.AgentBackendEventAssistantMessage) and last.is_final
+        calls = [c for c in last.tool_calls or [] if c.execution_mode == "cli"]
+        if not calls:
+            break
+        assert sdk.get_task(ORG, task_id).status == models.AgentTaskStatus.Idle
+        items = []
+        for call in calls:
+            assert isinstance(call, models.AgentBackendEventToolCall)
+            names.append(call.name)
+            started = models.AgentUserEventExecToolCall(
+                timestamp=now, tool_call_id=call.id, name=call.name
+            )
+            sdk.respond_to_task(ORG, task_id, models.AgentRespondToTaskRequest(event=started))
+            content, is_error = workspace.run(call.name, call.args)
+            items.append(
+                models.AgentUserEventToolResultItem(
+                    tool_call_id=call.id, name=call.name, content=content, is_error=is_error
+                )
+            )
+        result = models.AgentUserEventToolResult(timestamp=now, tool_results=items)
+        sdk.respond_to_task(ORG, task_id, models.AgentRespondToTaskRequest(event=result))
+    assert names == [
+        "filesystem__directory_tree",
+        "filesystem__read",
+        "filesystem__read",
+        "filesystem__grep",
+        "filesystem__edit",
+        "pulumi__pulumi_preview",
+    ]
+    events = all_events(sdk, task_id)
+    kinds = [concrete(e) for e in events]
+    assert kinds.count("tool_result") == 5 and kinds.count("tool_response") == 7
+    echoes = [
+        e.event_body
+        for e in events
+        if isinstance(e.event_body, models.AgentBackendEventExecToolCall)
+        and e.event_body.execution_mode == models.ToolExecutionMode.Cli
+    ]
+    assert [e.name for e in echoes] == names and all(e.args for e in echoes)
+    assert "t3.large" in events[-1].event_body.content
