@@ -43,7 +43,9 @@ from ._errors import (
 )
 from ._eventlog import EventLog, ToolRun, approval_requests
 from ._events import Answer, ApprovalRequest, Event, FileDiff, TokenUsage, TriggerEvent
+from ._local_tools import LocalRun, ToolOutcome, ToolRunner, Workspace
 from ._models import Task, ToolCall
+from ._session import TaskSession
 from ._tail import EventTail
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ __all__ = [
     "EventLog",
     "EventTail",
     "FileDiff",
+    "LocalRun",
     "NeoAPIError",
     "NeoChat",
     "NeoClient",
@@ -81,11 +84,15 @@ __all__ = [
     "ServerError",
     "Stack",
     "Task",
+    "TaskSession",
     "TokenUsage",
     "ToolCall",
+    "ToolOutcome",
     "ToolRun",
+    "ToolRunner",
     "TriggerEvent",
     "UnknownEntity",
+    "Workspace",
     "approval_requests",
     "attach",
     "events_frame",

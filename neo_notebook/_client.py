@@ -27,11 +27,16 @@ from ._session import TaskSession, existing_session, session_for
 from ._transport import MAX_PAGE_SIZE, Transport
 
 if TYPE_CHECKING:
+    import os
+
     import pandas as pd
 
     from ._history import ExportSummary, History
+    from ._local_tools import LocalRun, ToolRunner, Workspace
     from ._tail import EventTail
     from ._widget import NeoChat
+
+    WorkspaceLike = Workspace | str | os.PathLike[str]
 
 __all__ = ["NeoClient"]
 
@@ -178,6 +183,7 @@ class NeoClient:
         enabled_integrations: Iterable[str] | None = None,
         cli_integrations: Iterable[Mapping[str, str]] | None = None,
         context: Context = None,
+        workspace: WorkspaceLike | None = None,
         **extra: Any,
     ) -> Task:
         """Start a task with a first message; returns it (``task.id``).
@@ -195,11 +201,23 @@ class NeoClient:
             cli_integrations: ``{"catalogId": ..., "name": ...}`` for each CLI integration.
             context: notebook data for Neo to read with the message (see
                 :meth:`send_message`).
+            workspace: a :class:`~neo_notebook.Workspace` (or a directory) for Neo's tools to
+                run in on this machine: the task is made in CLI tool-execution mode, and its
+                calls are run as they come (what the workspace does not allow is refused).
             extra: any other field, passed through to the API as given.
 
         Unset options are not sent; the org's defaults apply.
         """
         content = with_context(_check_content(message), context)
+        local = _workspace(workspace) if workspace is not None else None
+        if local is not None:
+            if tool_execution_mode not in (None, "cli"):
+                raise ConfigurationError(
+                    "A workspace runs Neo's tools on this machine, which needs "
+                    f"tool_execution_mode='cli', not {tool_execution_mode!r}. Nothing was sent."
+                )
+            tool_execution_mode = "cli"
+            extra.setdefault("source", "cli")
         body: dict[str, Any] = {
             "message": {
                 "type": "user_message",
@@ -225,6 +243,8 @@ class NeoClient:
         body.update({k: v for k, v in options.items() if v is not None})
         body.update(extra)
         task_id = self._post_task(body)
+        if local is not None:
+            self.runner(task_id, local).start()
         try:
             return self.get_task(task_id)
         except NeoError:
@@ -549,6 +569,77 @@ class NeoClient:
         else:
             self._post_event(task_id, {"type": "user_cancel"})
 
+    # -- tools run on this machine (CLI tool-execution mode) ------------------------------
+
+    def start_tool_call(self, task_id: str, tool_call_id: str, name: str) -> None:
+        """Tell Neo this machine starts running one of its ``cli`` calls (the user event
+        ``exec_tool_call``). Posted once; if it fails, the tool must not be run."""
+        self._post_event(
+            _id(task_id), {"type": "exec_tool_call", "tool_call_id": tool_call_id, "name": name}
+        )
+
+    def send_tool_results(self, task_id: str, results: Iterable[Mapping[str, Any]]) -> None:
+        """Answer a batch of ``cli`` calls with one ``tool_result`` user event.
+
+        Each result is ``{"tool_call_id", "name", "content", "is_error"}``; every call of the
+        batch needs one, or Neo waits forever. Secrets (the access token above all, and what
+        a secret scanner finds) are redacted from every text in ``content`` first. Posted
+        once: after a lost answer, the history is read for it before any resend.
+        """
+        from ._redaction import redact_json
+
+        items = []
+        for result in results:
+            content, _ = redact_json(result.get("content"), known=self.transport.known_secrets)
+            items.append(
+                {
+                    "tool_call_id": str(result["tool_call_id"]),
+                    "name": str(result.get("name") or ""),
+                    "content": content,
+                    "is_error": bool(result.get("is_error")),
+                }
+            )
+        if not items:
+            raise ConfigurationError("send_tool_results needs at least one result.")
+        self._post_event(_id(task_id), {"type": "tool_result", "tool_results": items})
+
+    def runner(self, task_id: str, workspace: WorkspaceLike) -> ToolRunner:
+        """The task's local tool runner (one per task per client), in ``workspace``."""
+        from ._local_tools import runner_for
+
+        return runner_for(self.session(task_id), _workspace(workspace), self)
+
+    def run_tools(
+        self, task_id: str, workspace: WorkspaceLike, *, timeout: float | None = None
+    ) -> list[LocalRun]:
+        """Run the task's pending ``cli`` calls in ``workspace`` as they come, until Neo's turn
+        ends without any, an approval is pending, or ``timeout`` seconds pass; returns the
+        runs made by this call. Safe to call again: a call is never run twice.
+
+        Example::
+
+            ws = Workspace("infra", allow=("read", "write"))
+            for run in client.run_tools(task.id, ws):
+                print(run.summary)
+        """
+        import time
+
+        session = self.session(task_id)
+        runner = self.runner(task_id, workspace)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        done: list[LocalRun] = []
+        while True:
+            session.refresh(raise_errors=True)
+            ran = runner.run_pending()
+            done += ran
+            status = session.status
+            if not ran and status not in ("running", "awaiting_tools"):
+                return done
+            if deadline is not None and time.monotonic() >= deadline:
+                return done
+            if not ran:
+                time.sleep(session.poll_interval)
+
     # -- notebooks -------------------------------------------------------------------------
 
     def session(self, task_id: str) -> TaskSession:
@@ -556,12 +647,25 @@ class NeoClient:
         ``wait()``; one per task per client, shared with its chat panel and the magic."""
         return session_for(self, _id(task_id))
 
-    def chat(self, task_id: str | None = None) -> NeoChat:
+    def chat(
+        self, task_id: str | None = None, *, workspace: WorkspaceLike | None = None
+    ) -> NeoChat:
         """The chat panel of a task (one per task per client, so views stay in sync), or a
-        new conversation when no task is given."""
+        new conversation when no task is given.
+
+        With ``workspace``, the task's ``cli`` calls run there as they come.
+        """
         from ._widget import chat_for
 
-        return chat_for(self, task_id)
+        chat = chat_for(self, task_id)
+        if workspace is not None:
+            if not task_id:
+                raise ConfigurationError(
+                    "A workspace needs a task: client.create_task(message, workspace=...) "
+                    "starts one in CLI mode, then client.chat(task.id, workspace=...)."
+                )
+            self.runner(task_id, workspace).start()
+        return chat
 
     def events_frame(self, task_id: str) -> pd.DataFrame:
         """One task's events as a DataFrame (see :func:`neo_notebook.events_frame`)."""
@@ -607,6 +711,12 @@ class NeoClient:
         return export_history(self.transport, path, since=since, workers=workers, progress=progress)
 
 
+def _workspace(value: WorkspaceLike) -> Workspace:
+    from ._local_tools import Workspace
+
+    return value if isinstance(value, Workspace) else Workspace(value)
+
+
 def _refuse_if_answered(answer: Answer | None) -> None:
     if answer is not None:
         verb = "approved" if answer.ok else "declined"
@@ -627,7 +737,16 @@ def _same_user_event(raw: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
         and parse_timestamp(body.get("timestamp")) == parse_timestamp(event.get("timestamp"))
         and body.get("content") == event.get("content")
         and body.get("approval_request_id") == event.get("approval_request_id")
+        and body.get("tool_call_id") == event.get("tool_call_id")
+        and _result_ids(body) == _result_ids(event)
     )
+
+
+def _result_ids(body: Mapping[str, Any]) -> list[Any]:
+    results = body.get("tool_results")
+    if not isinstance(results, list):
+        return []
+    return [r.get("tool_call_id") for r in results if isinstance(r, Mapping)]
 
 
 def _id(task_id: str) -> str:

@@ -16,8 +16,10 @@ cell on an ``error`` message, would let the notebook pass.
 from __future__ import annotations
 
 import argparse
+import queue
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import traitlets as t
@@ -32,65 +34,50 @@ from ._attachments import compose, resolve
 from ._client import NeoClient
 from ._entities import entity_diff
 from ._errors import ConfigurationError, NeoError
-from ._widget import NeoChat
+from ._local_tools import LocalRun, ToolRunner, Workspace
+from ._session import TaskSession
 
-__all__ = ["MagicUsageError", "NeoMagics", "interpolate"]
+__all__ = ["COMMANDS", "MagicUsageError", "NeoMagics", "interpolate"]
 
 _PLACEHOLDER = re.compile(
     r"(\{\{|\{)([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(\}\}|\})"
 )
 _MISSING = object()
 
-_COMMANDS: dict[str, tuple[str, str]] = {
-    # %neo COMMAND: (its arguments, what it does), in the order help lists them.
-    "tasks": ("", "List the organization's tasks, as a DataFrame."),
-    "events": ("[ID]", "List a task's events, as a DataFrame (default: the current task)."),
-    "status": ("", "Show the current task's status and what Neo waits for."),
-    "chat": ("", "Show the current task's chat panel."),
-    "use": ("ID", "Make task ID the current task."),
-    "new": ("", "Make the next %%neo cell start a new task."),
-    "approve": ("[REQUEST_ID]", "Approve what Neo asks for (default: its pending request)."),
-    "decline": ("[REQUEST_ID]", "Decline it; --message TEXT tells Neo what to do instead."),
-    "cancel": ("", "Ask Neo to stop working on the current task."),
-    "mode": ("[MODE]", "Show or set how Neo asks for approval: review, balanced or auto."),
-    "readonly": ("[on|off]", "Show or set read-only: Neo may look but not change anything."),
-    "plan": ("[on|off]", "Show or set plan mode: Neo plans first and asks you to approve."),
-    "help": ("", "Show this help."),
-}
 
-
-#: Whole replies that mean yes, as the Pulumi CLI's ``pulumi neo`` reads a typed answer.
+#: Whole replies that mean yes, exactly as the Pulumi CLI's ``pulumi neo`` reads a typed
+#: answer (pulumi/pulumi ``pkg/cmd/pulumi/neo/approval_classify.go``); anything else declines.
 APPROVAL_PHRASES = frozenset(
     {
-        "y",
         "yes",
-        "yep",
-        "yeah",
+        "y",
         "ok",
         "okay",
         "approve",
         "approved",
-        "lgtm",
-        "looks good",
-        "looks good to me",
-        "ship it",
+        "confirm",
+        "confirmed",
+        "proceed",
         "go ahead",
         "go for it",
         "do it",
-        "proceed",
-        "sounds good",
+        "ship it",
+        "lgtm",
+        "go on",
+        "all right",
+        "alright",
     }
 )
 
 
 def is_approval_phrase(text: str) -> bool:
-    """Whether a whole reply is one of the :data:`APPROVAL_PHRASES` (case, spacing and
-    trailing punctuation aside); anything longer is instructions, not a yes.
+    """Whether a whole reply is one of the :data:`APPROVAL_PHRASES`, case and extra spaces
+    ignored, as the CLI reads it; anything else is instructions, not a yes.
 
-    >>> is_approval_phrase("  LGTM! "), is_approval_phrase("yes, but use m5.large")
+    >>> is_approval_phrase("  Go   Ahead "), is_approval_phrase("yes, but use m5.large")
     (True, False)
     """
-    return " ".join(text.lower().split()).rstrip(".!") in APPROVAL_PHRASES
+    return " ".join(text.lower().split()) in APPROVAL_PHRASES
 
 
 #: ``%neo mode`` values, as the console names them, and the API's.
@@ -296,11 +283,27 @@ class NeoMagics(Magics):
         action="store_true",
         help="While Neo waits for an approval: decline it, with the cell as instructions.",
     )
+    @argument(
+        "--local",
+        nargs="?",
+        const=".",
+        default=None,
+        metavar="DIR",
+        help="Let Neo run its tools here, on this machine, in DIR (default: the kernel's "
+        "working directory): a new task runs in CLI tool-execution mode.",
+    )
+    @argument(
+        "--allow",
+        default="read",
+        metavar="KINDS",
+        help="With --local: what runs without asking, comma-separated from read, write, "
+        "shell, preview, up (default: read).",
+    )
     def _cell_parser(self, line: str) -> None:
         """%%neo [options], then the message to Neo in the cell body."""
 
     @magic_arguments()
-    @argument("command", nargs="?", default="help", choices=list(_COMMANDS), help="What to do.")
+    @argument("command", nargs="?", default="help", help="What to do (see %%neo help).")
     @argument(
         "value",
         nargs="?",
@@ -310,7 +313,7 @@ class NeoMagics(Magics):
     @argument("--org", help="Pulumi organization (default: %%config NeoMagics.org or PULUMI_ORG).")
     @argument("--message", metavar="TEXT", default="", help="For decline: what Neo should do.")
     def _line_parser(self, line: str) -> None:
-        """%neo COMMAND [VALUE]: the commands of ``_COMMANDS``."""
+        """%neo COMMAND [VALUE]: the commands of ``COMMANDS``."""
 
     @no_var_expand
     @line_cell_magic
@@ -328,7 +331,7 @@ class NeoMagics(Magics):
         except (UsageError, ConfigurationError) as exc:  # argparse's, or a bad entity
             raise MagicUsageError(str(exc)) from None
 
-    def _cell(self, line: str, cell: str) -> NeoChat | None:
+    def _cell(self, line: str, cell: str) -> None:
         args = parse_argstring(self._cell_parser, line)
         if args.new and args.task:
             raise MagicUsageError("Use either --new or --task ID, not both.")
@@ -356,23 +359,29 @@ class NeoMagics(Magics):
                 print(f"Attaching {attachment.summary}{large}")
         else:
             message = text
+        workspace = self._workspace(args)
         if args.task:
             self.current_task = args.task
         elif args.new:
             self.current_task = None
         task_id = self.current_task
-        chat = client.chat(task_id) if task_id else None
-        answered = chat is not None and self._answers_approval(chat, text, decline=args.decline)
+        session = client.session(task_id) if task_id else None
+        answered = session is not None and self._answers_approval(
+            session, text, decline=args.decline
+        )
         if args.decline and not answered:
             raise MagicUsageError(
                 "--decline answers a pending approval, and Neo is not waiting for one. "
                 "Nothing was sent."
             )
-        if task_id is None or chat is None:
-            task_id = self.current_task = client.create_task(message, entities=entities).id
-            chat, before = client.chat(task_id), 0
+        if task_id is None or session is None:
+            task = client.create_task(message, entities=entities, workspace=workspace)
+            task_id = self.current_task = task.id
+            session, before = client.session(task_id), 0
         else:
-            before = chat.event_count
+            before = session.event_count
+            if workspace is not None:
+                client.runner(task_id, workspace).start()
             if answered:
                 pass  # the cell was the answer to Neo's request: nothing else is sent
             elif (task_id, text) in self._sent and not args.resend:
@@ -382,36 +391,50 @@ class NeoMagics(Magics):
                 )
             else:
                 client.send_message(task_id, message, add=entities)
-                chat.refresh_soon()
+                session.refresh_soon()
         self._sent.add((task_id, text))
         if not args.quiet:
-            display(chat)
+            display(client.chat(task_id))
         if args.wait:
+            runner = client.runner(task_id, workspace) if workspace is not None else None
             self._wait(
-                chat,
+                session,
                 args.timeout if args.timeout is not None else self.wait_timeout,
                 quiet=args.quiet,
                 since=before,
+                runner=runner,
             )
         return None
 
-    def _answers_approval(self, chat: NeoChat, text: str, *, decline: bool) -> bool:
+    @staticmethod
+    def _workspace(args: argparse.Namespace) -> Workspace | None:
+        """The workspace of ``--local [DIR] --allow KINDS`` (checked before anything is sent)."""
+        if args.local is None:
+            if args.allow != "read":
+                raise MagicUsageError(
+                    "--allow says what Neo's tools may do on this machine, so it goes with "
+                    "--local: %%neo --local --allow read,write. Nothing was sent."
+                )
+            return None
+        return Workspace(_unquote(args.local), allow=args.allow)
+
+    def _answers_approval(self, session: TaskSession, text: str, *, decline: bool) -> bool:
         """While Neo waits for an approval, a cell answers it rather than becoming a message.
 
         A cell that is exactly an approval phrase (``yes``, ``lgtm``, ``ship it``, ...)
         approves, and ``--decline`` declines with the cell as instructions: True. Any other
         text raises, naming the request and the choices, and nothing is sent. False when
-        nothing is pending. The task's chat knows its events; only what is new is read.
+        nothing is pending. The task's session knows its events; only what is new is read.
         """
-        chat.refresh(raise_errors=True)
-        pending = chat.pending_approval
+        session.refresh(raise_errors=True)
+        pending = session.pending_approval
         if pending is None or pending.id is None:
             return False
         if decline:
-            chat.decline(pending.id, instructions=text.strip())
+            session.decline(pending.id, instructions=text.strip())
             print(f"Declined {pending.id}; Neo has your instructions.")
         elif is_approval_phrase(text):
-            chat.approve(pending.id)
+            session.approve(pending.id)
             print(f"Approved {pending.id}.")
         else:
             raise MagicUsageError(
@@ -422,26 +445,47 @@ class NeoMagics(Magics):
             )
         return True
 
-    def _wait(self, chat: NeoChat, timeout: float, *, quiet: bool, since: int) -> None:
-        """Wait for Neo, then print what it said after event number ``since``."""
+    def _wait(
+        self,
+        session: TaskSession,
+        timeout: float,
+        *,
+        quiet: bool,
+        since: int,
+        runner: ToolRunner | None = None,
+    ) -> None:
+        """Wait for Neo (and the tools it runs here), then print what it said after event
+        number ``since``; one line per local run, printed from this cell as it ends."""
+        finished_runs: queue.SimpleQueue[LocalRun] = queue.SimpleQueue()
+        stop_listening = runner.on_run(finished_runs.put) if runner is not None else None
+
+        def print_runs(_: object = None) -> None:
+            while not finished_runs.empty():
+                print(f"Ran {finished_runs.get().summary}")
+
         try:
-            finished = chat.wait(timeout)
+            finished = session.wait(timeout, on_events=print_runs)
         except KeyboardInterrupt:
             print(
-                f"Stopped waiting. Neo keeps working on task {chat.task_id}; %neo cancel stops it."
+                f"Stopped waiting. Neo keeps working on task {session.task_id}; "
+                "%neo cancel stops it."
             )
             return
+        finally:
+            if stop_listening is not None:
+                stop_listening()
+            print_runs()
         if not finished:
             raise NeoError(
-                f"Neo was still working after {timeout:g}s (task {chat.task_id}). "
+                f"Neo was still working after {timeout:g}s (task {session.task_id}). "
                 "Wait longer with --timeout, or stop it with %neo cancel."
             )
         if not quiet:
             # One line per message: the panel above shows them in full.
-            for event in chat.events[since:]:
+            for event in session.events_since(since):
                 if event.type == "assistant_message" and event.content:
                     print(f"Neo: {_gist(event.content)}")
-            pending = chat.pending_approval
+            pending = session.pending_approval
             if pending:
                 print(
                     f"Neo asks for approval: {_gist(pending.description)}\n"
@@ -450,50 +494,67 @@ class NeoMagics(Magics):
 
     def _line(self, line: str) -> Any:
         args = parse_argstring(self._line_parser, line)
-        command = args.command
-        if command == "help":  # before the client: help needs no Pulumi login
-            print(self._help())
-            return None
-        client = self.client(args.org)
-        if command == "tasks":
-            return client.tasks_frame()
-        elif command == "events":
-            return client.events_frame(self._task(args.value))
-        elif command == "use":
-            if not args.value:
-                raise MagicUsageError("%neo use needs a task id: %neo use TASK_ID")
-            self.current_task = client.get_task(args.value).id
-            print(f"Current task: {self.current_task}")
-        elif command == "new":
-            self.current_task = None
-            print("The next %%neo cell starts a new task.")
-        elif command == "approve":
-            approved = client.approve(self._task(), args.value)
-            print(f"Approved {approved}.")
-            client.chat(self._task()).refresh_soon()
-        elif command == "decline":
-            declined = client.decline(self._task(), args.value, instructions=_unquote(args.message))
-            print(f"Declined {declined}.")
-            client.chat(self._task()).refresh_soon()
-        elif command == "cancel":
-            client.cancel(self._task())
-            print(f"Asked Neo to stop task {self._task()}.")
-        elif command == "status":
-            task = client.get_task(self._task())
-            pending = client.pending_approval(task.id)
-            print(
-                f"{task.id}: {task.name or '(unnamed)'}, {task.status}"
-                + (f"; waiting for approval: {pending.description}" if pending else "")
+        command = COMMANDS.get(args.command)
+        if command is None:
+            raise MagicUsageError(
+                f"%neo has no command {args.command!r}; choose from {', '.join(COMMANDS)} "
+                "(%neo help says what each does)."
             )
-        elif command == "chat":
-            return client.chat(self._task())
-        elif command in ("mode", "readonly", "plan"):
-            self._settings(client, command, args.value)
-        return None
+        # help needs no Pulumi login, so the client is made only for commands that use it
+        client = self.client(args.org) if command.needs_client else None
+        return command.run(self, client, args)
 
-    def _settings(self, client: NeoClient, command: str, value: str | None) -> None:
+    # -- the %neo commands (see COMMANDS) ------------------------------------------------------
+
+    def _tasks(self, client: NeoClient, args: argparse.Namespace) -> Any:
+        return client.tasks_frame()
+
+    def _events(self, client: NeoClient, args: argparse.Namespace) -> Any:
+        return client.events_frame(self._task(args.value))
+
+    def _use(self, client: NeoClient, args: argparse.Namespace) -> None:
+        if not args.value:
+            raise MagicUsageError("%neo use needs a task id: %neo use TASK_ID")
+        self.current_task = client.get_task(args.value).id
+        print(f"Current task: {self.current_task}")
+
+    def _new(self, client: NeoClient, args: argparse.Namespace) -> None:
+        self.current_task = None
+        print("The next %%neo cell starts a new task.")
+
+    def _approve(self, client: NeoClient, args: argparse.Namespace) -> None:
+        print(f"Approved {client.approve(self._task(), args.value)}.")
+
+    def _decline(self, client: NeoClient, args: argparse.Namespace) -> None:
+        declined = client.decline(self._task(), args.value, instructions=_unquote(args.message))
+        print(f"Declined {declined}.")
+
+    def _cancel(self, client: NeoClient, args: argparse.Namespace) -> None:
+        client.session(self._task()).cancel()
+        print(f"Asked Neo to stop task {self._task()}.")
+
+    def _status(self, client: NeoClient, args: argparse.Namespace) -> None:
+        session = client.session(self._task())
+        session.refresh(raise_errors=True)
+        task, pending = session.task, session.pending_approval
+        waiting = session.log.waiting_tool_calls
+        name = (task.name if task else "") or session.log.name or "(unnamed)"
+        print(
+            f"{session.task_id}: {name}, {_STATUS_WORDS.get(session.status, session.status)}"
+            + (f"; waiting for approval: {pending.description}" if pending else "")
+            + (f"; {len(waiting)} tool call(s) to run on this machine" if waiting else "")
+        )
+
+    def _chat(self, client: NeoClient, args: argparse.Namespace) -> Any:
+        return client.chat(self._task())
+
+    def _help_command(self, client: NeoClient | None, args: argparse.Namespace) -> None:
+        print(self._help())
+
+    def _settings(self, client: NeoClient, args: argparse.Namespace) -> None:
         """``%neo mode|readonly|plan [VALUE]``: show the task's setting, or change it (through
-        its chat, so an open panel's header follows)."""
+        its session, so an open panel's header follows)."""
+        command, value = args.command, args.value
         task_id = self._task()
         if value is None:
             task = client.get_task(task_id)
@@ -501,16 +562,16 @@ class NeoMagics(Magics):
             mode = _APPROVAL_MODES.get(value.lower())
             if mode is None:
                 raise MagicUsageError(f"%neo mode takes review, balanced or auto, not {value!r}.")
-            task = client.chat(task_id).update_task(approval_mode=mode)
+            task = client.session(task_id).update_task(approval_mode=mode)
         else:
             flag = _SWITCH.get(value.lower())
             if flag is None:
                 raise MagicUsageError(f"%neo {command} takes on or off, not {value!r}.")
-            chat = client.chat(task_id)
+            session = client.session(task_id)
             if command == "plan":
-                task = chat.update_task(plan_mode=flag)
+                task = session.update_task(plan_mode=flag)
             else:
-                task = chat.update_task(permission_mode="read-only" if flag else "default")
+                task = session.update_task(permission_mode="read-only" if flag else "default")
         mode = {"manual": "review"}.get(task.approval_mode or "", task.approval_mode or "unknown")
         read_only = "on" if task.permission_mode == "read-only" else "off"
         plan = "on" if task.plan_mode else "off"
@@ -533,10 +594,74 @@ class NeoMagics(Magics):
             "",
             "Commands:",
         ]
-        for name, (arguments, description) in _COMMANDS.items():
-            lines.append(_help_line(f"{name} {arguments}".strip(), description, width))
+        for name, command in COMMANDS.items():
+            lines.append(_help_line(f"{name} {command.arguments}".strip(), command.help, width))
         lines += ["", "Options:", *_option_lines(self._line_parser.parser, width)]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A ``%neo`` command: how its arguments read, what it does, and the method that runs it."""
+
+    arguments: str
+    help: str
+    run: Callable[[NeoMagics, Any, argparse.Namespace], Any]
+    needs_client: bool = True
+
+
+#: ``%neo COMMAND``, in the order help lists them: a new command is a row here.
+COMMANDS: dict[str, Command] = {
+    "tasks": Command("", "List the organization's tasks, as a DataFrame.", NeoMagics._tasks),
+    "events": Command(
+        "[ID]",
+        "List a task's events, as a DataFrame (default: the current task).",
+        NeoMagics._events,
+    ),
+    "status": Command(
+        "", "Show the current task's status and what Neo waits for.", NeoMagics._status
+    ),
+    "chat": Command("", "Show the current task's chat panel.", NeoMagics._chat),
+    "use": Command("ID", "Make task ID the current task.", NeoMagics._use),
+    "new": Command("", "Make the next %%neo cell start a new task.", NeoMagics._new),
+    "approve": Command(
+        "[REQUEST_ID]",
+        "Approve what Neo asks for (default: its pending request).",
+        NeoMagics._approve,
+    ),
+    "decline": Command(
+        "[REQUEST_ID]",
+        "Decline it; --message TEXT tells Neo what to do instead.",
+        NeoMagics._decline,
+    ),
+    "cancel": Command(
+        "",
+        "Ask Neo to stop working on the current task (and any tool it runs here).",
+        NeoMagics._cancel,
+    ),
+    "mode": Command(
+        "[MODE]",
+        "Show or set how Neo asks for approval: review, balanced or auto.",
+        NeoMagics._settings,
+    ),
+    "readonly": Command(
+        "[on|off]",
+        "Show or set read-only: Neo may look but not change anything.",
+        NeoMagics._settings,
+    ),
+    "plan": Command(
+        "[on|off]",
+        "Show or set plan mode: Neo plans first and asks you to approve.",
+        NeoMagics._settings,
+    ),
+    "help": Command("", "Show this help.", NeoMagics._help_command, needs_client=False),
+}
+
+_STATUS_WORDS = {
+    "running": "working",
+    "awaiting_approval": "waiting for approval",
+    "awaiting_tools": "waiting for your tools",
+}
 
 
 def _option_lines(parser: argparse.ArgumentParser, width: int) -> list[str]:

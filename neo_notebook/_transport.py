@@ -138,6 +138,12 @@ class Transport:
         #: Requests retried so far (for reliability reports).
         self.retries = 0
 
+    @property
+    def known_secrets(self) -> tuple[str, ...]:
+        """Values no outgoing text may carry (the access token), for redaction."""
+        token = self._session.auth._token if isinstance(self._session.auth, _TokenAuth) else None
+        return (token,) if token else ()
+
     def __repr__(self) -> str:
         return f"Transport(org={self.org!r}, base_url={self.base_url!r})"
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
 from neo_notebook import ConflictError, NeoChat, NeoError, Repository, Stack
-from neo_notebook._magic import _COMMANDS, MagicUsageError, NeoMagics, _gist, interpolate
+from neo_notebook._magic import COMMANDS, MagicUsageError, NeoMagics, _gist, interpolate
+from neo_notebook._session import TaskSession, all_sessions
 from neo_notebook._widget import _CHATS
 from neo_notebook.emulator import NeoEmulator
 
@@ -30,6 +31,8 @@ def shell(emulator: NeoEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
     for client in magics._clients.values():
         for chat in _CHATS.get(client, {}).values():
             chat.close()
+        for session in all_sessions(client):
+            session.stop(join=10)
         client.close()
     InteractiveShell.clear_instance()
 
@@ -209,12 +212,12 @@ def test_wait_timeout_and_interrupt(
     with pytest.raises(NeoError, match="still working after"):
         cell(shell, "--wait --timeout 0.2 --quiet", CHANGE)
 
-    def interrupted(self: NeoChat, *args: Any, **kwargs: Any) -> bool:
+    def interrupted(self: TaskSession, *args: Any, **kwargs: Any) -> bool:
         raise KeyboardInterrupt
 
     emulator.pace = 0.0
     emulator.agent_done(neo_magics(shell).current_task)  # type: ignore[arg-type]
-    monkeypatch.setattr(NeoChat, "wait", interrupted)
+    monkeypatch.setattr(TaskSession, "wait", interrupted)
     cell(shell, "--wait --quiet --new", "long job")
     assert "Stopped waiting" in capsys.readouterr().out
     assert not [b for _, b in emulator.posted if b["type"] == "user_cancel"]
@@ -281,7 +284,7 @@ def test_help_lists_every_option_and_command_and_no_internals(
             :1
         ]
         assert len(row.split()) > 2, f"{action.option_strings[0]} has no description"
-    for command, (arguments, _) in _COMMANDS.items():
+    for command, arguments in ((name, c.arguments) for name, c in COMMANDS.items()):
         row = next(r for r in text.splitlines() if r.startswith(f"  {command} "))
         assert f"{command} {arguments}".strip() in row and len(row.split()) > 2
     assert "_parser" not in text and "%_" not in text and "%%config" not in text
@@ -349,8 +352,8 @@ def test_wait_prints_identifiers_intact_and_the_pending_approval(
     magics = neo_magics(shell)
     task = magics.current_task
     assert task
-    chat = magics.client().chat(task)
-    since = chat.event_count
+    session = magics.client().session(task)
+    since = session.event_count
     emulator.inject_event(
         task,
         {
@@ -362,7 +365,7 @@ def test_wait_prints_identifiers_intact_and_the_pending_approval(
         },
     )
     capsys.readouterr()
-    magics._wait(chat, 10, quiet=False, since=since)
+    magics._wait(session, 10, quiet=False, since=since)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Neo: Running pulumi_preview on infra/prod"
     assert out[1].startswith("Neo asks for approval: Create a pull request in ")
@@ -451,7 +454,7 @@ def test_while_an_approval_is_pending_a_cell_answers_it_or_fails(
     with pytest.raises(NeoError, match="waiting for your answer to approval request req_"):
         cell(shell, "--quiet", "Actually, also check staging")
     assert len(emulator.posted) == before  # nothing was sent
-    cell(shell, "--wait --quiet", "LGTM!")
+    cell(shell, "--wait --quiet", " LGTM ")
     assert "Approved req_" in capsys.readouterr().out
     (confirmation,) = confirmations(emulator)
     assert confirmation.get("ok", True) is True
@@ -501,8 +504,18 @@ def test_mode_readonly_and_plan_commands(
     ("text", "yes"),
     [
         ("yes", True),
-        ("Ship it!", True),
+        ("Ship it", True),
         ("  lgtm ", True),
+        ("  Go   Ahead ", True),
+        ("confirmed", True),
+        ("alright", True),
+        ("all right", True),
+        ("go on", True),
+        # Not the CLI's: punctuation is not dropped, and casual yeses are not in its list.
+        ("Ship it!", False),
+        ("yep", False),
+        ("looks good", False),
+        ("sounds good", False),
         ("yes, but smaller", False),
         ("no", False),
     ],

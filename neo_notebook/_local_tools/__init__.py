@@ -19,11 +19,13 @@ True
 
 Modules: ``_paths`` (the sandbox), ``_workspace`` (kinds, policy), ``_filesystem``,
 ``_grep``, ``_process`` (capped, cancellable commands), ``_shell``, ``_pulumi``,
-``_registry`` (the table of tools, :func:`run_tool`, :func:`preview_change`).
+``_registry`` (the table of tools, :func:`run_tool`, :func:`preview_change`), and
+``_runner`` (the loop that answers Neo's ``cli`` calls once and only once).
 """
 
 from ._outcome import MAX_OUTPUT_BYTES, ToolOutcome
 from ._registry import TOOLS, preview_change, run_tool
+from ._runner import LocalRun, ToolReporter, ToolRunner, runner_for
 from ._workspace import KINDS, Decision, ToolKind, Workspace, tool_kind
 
 __all__ = [
@@ -31,10 +33,14 @@ __all__ = [
     "MAX_OUTPUT_BYTES",
     "TOOLS",
     "Decision",
+    "LocalRun",
     "ToolKind",
     "ToolOutcome",
+    "ToolReporter",
+    "ToolRunner",
     "Workspace",
     "preview_change",
     "run_tool",
+    "runner_for",
     "tool_kind",
 ]
