@@ -19,11 +19,12 @@ from neo_notebook._local_tools import (
     KINDS,
     TOOLS,
     Workspace,
+    _grep,
+    _paths,
     preview_change,
     run_tool,
     tool_kind,
 )
-from neo_notebook._local_tools import _grep, _paths
 from neo_notebook._local_tools._outcome import MAX_OUTPUT_BYTES
 
 
