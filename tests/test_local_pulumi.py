@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from neo_notebook._local_tools import Workspace, run_tool
-from neo_notebook._local_tools import _paths, _pulumi
+from neo_notebook._local_tools import Workspace, _paths, _pulumi, run_tool
 
 SECRET = "s3cr3t-" + "v4lue-9f8e7d"
 
@@ -35,12 +34,14 @@ STAND_IN = textwrap.dedent(
     stack = args[args.index("--stack") + 1]
     secret = os.environ.get("DB_PASSWORD", "")
     print("Previewing update (" + stack + ")")
-    print("View in Browser (Ctrl+O): https://app.pulumi.com/acme/shop/" + stack.split("/")[-1] + "/previews/1")
+    url = "https://app.pulumi.com/acme/shop/" + stack.split("/")[-1] + "/previews/1"
+    print("View in Browser (Ctrl+O): " + url)
     print("password is " + secret, file=sys.stderr, flush=True)
     events = [
         {{"sequence": 0, "timestamp": 1, "preludeEvent": {{"config": {{"db": secret}}}}}},
         {{"sequence": 1, "timestamp": 1, "diagnosticEvent": {{
-            "severity": "warning", "message": "<{{%reset%}}>deprecated: " + secret + "<{{%reset%}}>\\n",
+            "severity": "warning",
+            "message": "<{{%reset%}}>deprecated: " + secret + "<{{%reset%}}>\\n",
             "ephemeral": False}}}},
         {{"sequence": 2, "timestamp": 1, "diagnosticEvent": {{
             "severity": "info", "message": "just info", "ephemeral": False}}}},

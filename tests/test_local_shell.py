@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from neo_notebook._local_tools import MAX_OUTPUT_BYTES, Workspace, run_tool
-from neo_notebook._local_tools import _paths
+from neo_notebook._local_tools import MAX_OUTPUT_BYTES, Workspace, _paths, run_tool
 
 
 @pytest.fixture
