@@ -30,18 +30,8 @@ from neo_notebook._redaction import redact_text
 GREP_GOAL = 3.0
 MEMORY_GOAL = MAX_OUTPUT_BYTES + 8 * 2**20
 WORDS = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "config",
-    "bucket",
-    "region",
-    "stack",
-    "deploy",
-    "update",
-    "value",
-    "item",
+    *("alpha", "beta", "gamma", "delta", "config", "bucket"),
+    *("region", "stack", "deploy", "update", "value", "item"),
 ]
 
 
@@ -97,8 +87,10 @@ def bench_grep(files: int, runs: int) -> bool:
     ratio = t_rg / t_grep
     print(f"grep over {files:,} files, {expected:,} matches (best of {runs}):")
     print(f"  GNU grep -rn           {t_grep * 1000:8.1f} ms")
-    print(f"  filesystem__grep (rg)  {t_rg * 1000:8.1f} ms   {ratio:5.2f}x  (goal <= {GREP_GOAL}x)")
-    print(f"  pure-Python fallback   {t_py * 1000:8.1f} ms   {t_py / t_grep:5.2f}x  (no goal)")
+    print(
+        f"  filesystem__grep (rg)  {t_rg * 1000:8.1f} ms   {ratio:5.2f}x  (target <= {GREP_GOAL}x)"
+    )
+    print(f"  pure-Python fallback   {t_py * 1000:8.1f} ms   {t_py / t_grep:5.2f}x  (no target)")
     return ratio <= GREP_GOAL
 
 
@@ -131,7 +123,7 @@ def bench_memory(megabytes: int) -> bool:
     elapsed = time.perf_counter() - start
     growth = int(done.stdout.strip())
     print(f"shell printing {megabytes} MB: peak RSS +{growth / 2**20:.1f} MiB in {elapsed:.1f} s")
-    print(f"  goal: under {MEMORY_GOAL / 2**20:.0f} MiB (the 1 MiB cap + 8 MiB)")
+    print(f"  target: under {MEMORY_GOAL / 2**20:.0f} MiB (the 1 MiB cap + 8 MiB)")
     return growth < MEMORY_GOAL
 
 
@@ -166,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     # --- the runner loop's cost per call goes here (added by the lead with the runner) ---
     failed = [name for name, ok in results.items() if not ok]
     if failed:
-        sys.exit(f"goals missed: {', '.join(failed)}")
+        sys.exit(f"targets missed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
