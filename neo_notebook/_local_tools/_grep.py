@@ -71,9 +71,10 @@ def _ripgrep(rg: str, pattern: str, top: Path, include: str) -> list[_Match]:
         "--no-config",
         "--no-ignore",
         "--hidden",
+        # Later globs win in ripgrep: the include first, then the directories to skip.
+        f"--glob={include}",
         "--glob=!.*/",
         "--glob=!node_modules/",
-        f"--glob={include}",
         "--line-number",
         "--with-filename",
         "--no-heading",
@@ -99,6 +100,7 @@ def _ripgrep(rg: str, pattern: str, top: Path, include: str) -> list[_Match]:
             continue
         path, _, rest = record.partition(b"\0")
         number, _, line = rest.partition(b":")
+        line = line.removesuffix(b"\r")  # --crlf matches before it; the line must not keep it
         matches.append(
             (path.decode("utf-8", "replace"), int(number), line.decode("utf-8", "replace"))
         )
@@ -116,16 +118,20 @@ def _python(pattern: str, top: Path, include: str) -> list[_Match]:
             data = path.read_bytes()
         except OSError:
             continue
+        if b"\0" in data:
+            continue
+        # A line's trailing "\r" is not part of it (the CLI's bufio.Scanner semantics).
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
         # A whole-file search first: most files have no match, and one search is far quicker
         # than one per line.
-        if b"\0" in data or regex.search(data) is None:
+        if regex.search(data) is None:
             continue
         name = str(path)
         lines = data.split(b"\n")
         if lines[-1] == b"":
             lines.pop()  # what follows the last newline is not a line
         for number, line in enumerate(lines, start=1):
-            line = line.removesuffix(b"\r")
             if regex.search(line):
                 matches.append((name, number, line.decode("utf-8", "replace")))
     return matches

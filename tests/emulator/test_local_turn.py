@@ -321,3 +321,10 @@ def test_force_cancel_unparks(current: NeoEmulator, chttp: Http) -> None:
     item = {"tool_call_id": call["id"], "name": call["name"], "content": {"entries": []}}
     assert chttp.send(task_id, {"type": "tool_result", "tool_results": [item]}).status_code == 400
     assert chttp.send(task_id, {"type": "user_message", "content": "again"}).status_code == 202
+
+
+def test_the_seed_shape_plays_a_cli_task_in_the_cloud(emu: NeoEmulator, http: Http) -> None:
+    task_id = http.create(RIGHT_SIZE, toolExecutionMode="cli")
+    calls = [c for b in http.bodies(task_id) for c in b.get("tool_calls", [])]
+    assert calls and all("execution_mode" not in c for c in calls)
+    assert http.task(task_id)["status"] == "idle"
