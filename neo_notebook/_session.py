@@ -253,6 +253,11 @@ class TaskSession:
         return unsubscribe
 
     @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called (the task is no longer followed here)."""
+        return self._stop.is_set()
+
+    @property
     def has_subscribers(self) -> bool:
         return bool(self._subscribers)
 

@@ -50,6 +50,9 @@ Verdict = Literal["ran", "refused", "declined", "interrupted", "not run", "cance
 class ToolReporter(Protocol):
     """The API operations the runner needs (``NeoClient`` has them)."""
 
+    base_url: str
+    org: str
+
     def start_tool_call(self, task_id: str, tool_call_id: str, name: str) -> None: ...
     def send_tool_results(self, task_id: str, results: Sequence[Mapping[str, Any]]) -> None: ...
 
@@ -108,8 +111,8 @@ class _Claim:
     run: LocalRun | None = None
 
 
-#: Every call claimed in this process, by (task id, call id): the once-only ledger.
-_LEDGER: dict[tuple[str, str], _Claim] = {}
+#: Every call claimed in this process, by (API, org, task id, call id): the once-only ledger.
+_LEDGER: dict[tuple[str, str, str, str], _Claim] = {}
 _LEDGER_LOCK = threading.Lock()
 
 Asker = Callable[[ToolRun, Decision], "bool | tuple[bool, str]"]
@@ -227,13 +230,16 @@ class ToolRunner:
         task_id = self.session.task_id
         runs: list[LocalRun] = []
         for call in batch:
-            key = (task_id, call.call_id or "")
+            key = (self.reporter.base_url, self.reporter.org, task_id, call.call_id or "")
             with _LEDGER_LOCK:
                 claim = _LEDGER.get(key)
                 if claim is None:
                     claim = _LEDGER[key] = _Claim(self)
                 elif claim.owner is not self:
-                    return None
+                    if not claim.owner.session.stopped:
+                        return None  # its runner is on it
+                    # Its session was stopped (a panel closed): this runner posts what it ran.
+                    claim.owner = self
             if claim.run is None:
                 claim.run = self._run(call)
                 for listener in list(self._listeners):
