@@ -97,6 +97,9 @@ class EventLog:
         self.outcome: Literal["error", "cancelled"] | None = None
         #: Neo said it waits for answers (``awaiting_approvals``) since the last user event.
         self.awaiting = False
+        #: The newest event is the client's ``tool_result``: Neo has the results and resumes
+        #: (a task read a moment before the post may still say idle).
+        self.resuming = False
         #: Counts changes to the approval requests (new, answered, superseded), so a reader
         #: can tell whether to look at them again without comparing them.
         self.approvals_version = 0
@@ -146,6 +149,7 @@ class EventLog:
         self.count += 1
         kind, outer = event.type, event.kind
         calls = event.body.get("tool_calls")
+        self.resuming = kind == "tool_result" and event.from_user
         if outer == "agentResponse":
             if kind == "cancelled":
                 self._supersede(event)
@@ -268,7 +272,9 @@ class EventLog:
             run.result = result
         # The client's result and Neo's response may both come: a failure in either stays.
         run.is_error = error or bool(run.is_error)
-        run.finished_at = stamp or run.finished_at
+        # The first answer ends the run: a client's tool_result says when its tool finished,
+        # and Neo's tool_response after it only says when Neo read it.
+        run.finished_at = run.finished_at or stamp
         run.state = "error" if run.is_error else "done"
         run.progress = None
 

@@ -495,7 +495,9 @@ def _tool_runs_frame(runs: list[ToolRun]) -> pd.DataFrame:
         started.array,
         finished.array,
     )
-    c["duration"] = (finished - started.fillna(announced)).array
+    duration = finished - started.fillna(announced)
+    # Clocks differ (a client's stamps against the service's): a run never ends before it starts.
+    c["duration"] = duration.where(duration >= pd.Timedelta(0)).array
     return _frame(TOOL_CALL_COLUMNS, c)
 
 

@@ -16,7 +16,6 @@ cell on an ``error`` message, would let the notebook pass.
 from __future__ import annotations
 
 import argparse
-import queue
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from ._attachments import compose, resolve
 from ._client import NeoClient
 from ._entities import entity_diff
 from ._errors import ConfigurationError, NeoError
-from ._local_tools import LocalRun, ToolRunner, Workspace
+from ._local_tools import ToolRunner, Workspace
 from ._session import TaskSession
 
 __all__ = ["COMMANDS", "MagicUsageError", "NeoMagics", "interpolate"]
@@ -341,6 +340,7 @@ class NeoMagics(Magics):
             args.repo = [interpolate(value, namespace) for value in args.repo]
             args.task = args.task and interpolate(args.task, namespace)
             args.org = args.org and interpolate(args.org, namespace)
+            args.local = args.local and interpolate(args.local, namespace)
         text = cell if args.raw else interpolate(cell, namespace)
         if not text.strip():
             raise MagicUsageError(
@@ -374,6 +374,7 @@ class NeoMagics(Magics):
                 "--decline answers a pending approval, and Neo is not waiting for one. "
                 "Nothing was sent."
             )
+        runs_before = 0  # the local runs made before this cell, not printed by --wait
         if task_id is None or session is None:
             task = client.create_task(message, entities=entities, workspace=workspace)
             task_id = self.current_task = task.id
@@ -381,7 +382,9 @@ class NeoMagics(Magics):
         else:
             before = session.event_count
             if workspace is not None:
-                client.runner(task_id, workspace).start()
+                runner = client.runner(task_id, workspace)
+                runs_before = len(runner.runs)
+                runner.start()
             if answered:
                 pass  # the cell was the answer to Neo's request: nothing else is sent
             elif (task_id, text) in self._sent and not args.resend:
@@ -402,7 +405,7 @@ class NeoMagics(Magics):
                 args.timeout if args.timeout is not None else self.wait_timeout,
                 quiet=args.quiet,
                 since=before,
-                runner=runner,
+                runs=(runner, runs_before) if runner is not None else None,
             )
         return None
 
@@ -452,16 +455,22 @@ class NeoMagics(Magics):
         *,
         quiet: bool,
         since: int,
-        runner: ToolRunner | None = None,
+        runs: tuple[ToolRunner, int] | None = None,
     ) -> None:
         """Wait for Neo (and the tools it runs here), then print what it said after event
-        number ``since``; one line per local run, printed from this cell as it ends."""
-        finished_runs: queue.SimpleQueue[LocalRun] = queue.SimpleQueue()
-        stop_listening = runner.on_run(finished_runs.put) if runner is not None else None
+        number ``since``. ``runs``: the task's runner and how many of its runs came before
+        this cell; each later one gets a line, printed from this cell (not the runner's
+        thread) as its result reaches Neo."""
+        printed = runs[1] if runs else 0
 
         def print_runs(_: object = None) -> None:
-            while not finished_runs.empty():
-                print(f"Ran {finished_runs.get().summary}")
+            nonlocal printed
+            if runs is None:
+                return
+            made = runs[0].runs
+            for run in made[printed:]:
+                print(f"Ran {run.summary}")
+            printed = len(made)
 
         try:
             finished = session.wait(timeout, on_events=print_runs)
@@ -472,8 +481,6 @@ class NeoMagics(Magics):
             )
             return
         finally:
-            if stop_listening is not None:
-                stop_listening()
             print_runs()
         if not finished:
             raise NeoError(

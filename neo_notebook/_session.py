@@ -61,11 +61,13 @@ def derive_status(task: Task | None, log: EventLog) -> Status:
     """What a task is doing, from the task as read and its fold.
 
     ``awaiting_tools``: Neo's turn ended with calls for the client to run (CLI tool-execution
-    mode) and no result has been posted for them yet; Neo is not idle, it waits for you.
+    mode) and no result has been posted for them yet; Neo is not idle, it waits for you. Once
+    their ``tool_result`` is the newest event, Neo is running again, whatever a task read a
+    moment earlier said.
     """
     if task is None:
         return "new"
-    if task.status == "running":
+    if task.status == "running" or log.resuming:
         return "running"
     if log.pending_approvals:
         return "awaiting_approval"

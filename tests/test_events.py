@@ -127,7 +127,8 @@ def test_a_tool_the_client_ran_is_one_run_everywhere() -> None:
     (run,) = log.tool_runs
     assert run.call_id == "call_1" and run.runner == "client" and run.execution_mode == "cli"
     assert run.state == "done" and run.result == "12 to update" and run.is_error is False
-    assert run.duration is not None and run.duration.total_seconds() == 7
+    # It ended when the client reported its result (7), not when Neo read it (8).
+    assert run.duration is not None and run.duration.total_seconds() == 6
     assert all(runs == [run] for runs in changed)  # every event of the call changes the one run
     frame = tool_calls_frame(CLI_RUN, task_id="t")
     assert len(frame) == 1
@@ -138,7 +139,7 @@ def test_a_tool_the_client_ran_is_one_run_everywhere() -> None:
         "done",
         "12 to update",
     )
-    assert row.duration.total_seconds() == 7 and not row.is_error
+    assert row.duration.total_seconds() == 6 and not row.is_error
     # The panel gets the same run, with the same key, at every step; progress while it runs.
     log = EventLog("t")
     items = []
@@ -156,7 +157,7 @@ def test_a_tool_the_client_ran_is_one_run_everywhere() -> None:
         "done",
     ]
     assert tools[2]["progress"] == "running (3/12)" and tools[-1]["progress"] is None
-    assert tools[-1]["runner"] == "client" and tools[-1]["duration_ms"] == 7000
+    assert tools[-1]["runner"] == "client" and tools[-1]["duration_ms"] == 6000
 
 
 @pytest.mark.parametrize(

@@ -524,3 +524,63 @@ def test_only_a_whole_approval_phrase_is_a_yes(text: str, yes: bool) -> None:
     from neo_notebook._magic import is_approval_phrase
 
     assert is_approval_phrase(text) is yes
+
+
+# -- Neo's tools on this machine: %%neo --local ----------------------------------------------------
+
+
+@pytest.fixture
+def local_shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[InteractiveShell]:
+    """A shell against today's API (whose CLI mode plays the workspace session), its working
+    directory holding a copy of notebooks/webapp."""
+    import shutil
+
+    with NeoEmulator(api="current", seed=4) as emu:
+        for name, value in emu.env.items():
+            monkeypatch.setenv(name, value)
+        shutil.copytree(Path(__file__).parents[1] / "notebooks" / "webapp", tmp_path / "webapp")
+        monkeypatch.chdir(tmp_path)
+        ip = InteractiveShell.instance()
+        ip.run_line_magic("load_ext", "neo_notebook")
+        yield ip
+        magics = neo_magics(ip)
+        for client in magics._clients.values():
+            for session in all_sessions(client):
+                session.stop(join=10)
+            client.close()
+        InteractiveShell.clear_instance()
+
+
+def test_local_wait_runs_the_tools_here_and_prints_a_line_per_run(
+    local_shell: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    neo_magics(local_shell).client().timeout = 10
+    local = "--local --allow read,write --wait --quiet"
+    cell(local_shell, local, "Right-size web-server in this program")
+    out = capsys.readouterr().out
+    assert "Ran filesystem__directory_tree .: ok" in out
+    assert "Ran filesystem__edit webapp/index.ts: ok" in out
+    assert 'instanceType: "t3.large"' in (tmp_path / "webapp" / "index.ts").read_text()
+    task = neo_magics(local_shell).current_task
+    assert task and neo_magics(local_shell).client().get_task(task).tool_execution_mode == "cli"
+    # In review mode the service asks before Neo hands this machine a preview.
+    line(local_shell, "status")
+    assert "waiting for approval: Run `pulumi preview`" in capsys.readouterr().out
+    cell(local_shell, local, "yes")
+    out = capsys.readouterr().out
+    # preview is not allowed, and --quiet leaves nobody to ask: refused, and Neo hears so
+    assert out.splitlines()[1:] == ["Ran pulumi__pulumi_preview dev: refused"]
+    line(local_shell, "status")
+    assert ", idle" in capsys.readouterr().out
+
+
+def test_local_options_are_checked_before_anything_is_sent(
+    local_shell: InteractiveShell, tmp_path: Path
+) -> None:
+    with pytest.raises(MagicUsageError, match="read, write, shell, preview, up"):
+        cell(local_shell, "--local --allow read,everything", "hi")
+    with pytest.raises(MagicUsageError, match="does not exist"):
+        cell(local_shell, f"--local {tmp_path / 'missing'}", "hi")
+    with pytest.raises(MagicUsageError, match="goes with --local"):
+        cell(local_shell, "--allow write", "hi")
+    assert list(neo_magics(local_shell).client().list_tasks()) == []

@@ -154,6 +154,8 @@ class ToolRunner:
         self._worker: ThreadPoolExecutor | None = None
         self._queued = threading.Event()
         self._listeners: list[Callable[[LocalRun], None]] = []
+        #: Every run this runner made, in order.
+        self.runs: list[LocalRun] = []
         self._unsubscribe: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
@@ -242,6 +244,7 @@ class ToolRunner:
                     claim.owner = self
             if claim.run is None:
                 claim.run = self._run(call)
+                self.runs.append(claim.run)
                 for listener in list(self._listeners):
                     listener(claim.run)
             runs.append(claim.run)
