@@ -399,13 +399,13 @@ class NeoMagics(Magics):
         if not args.quiet:
             display(client.chat(task_id))
         if args.wait:
-            runner = client.runner(task_id, workspace) if workspace is not None else None
+            runs = (client.runner(task_id, workspace), runs_before) if workspace else None
             self._wait(
                 session,
                 args.timeout if args.timeout is not None else self.wait_timeout,
                 quiet=args.quiet,
                 since=before,
-                runs=(runner, runs_before) if runner is not None else None,
+                runs=runs,
             )
         return None
 
