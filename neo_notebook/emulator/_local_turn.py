@@ -47,7 +47,7 @@ import posixpath
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import _content as content
 from ._cli_tools import call_args, directory_entries, grep_matches
@@ -64,10 +64,50 @@ from ._shapes import (
     tool_call,
     tool_response,
 )
-from ._store import Step, TaskState
+from ._store import Step, Store, TaskState
 
-if TYPE_CHECKING:
-    from ._agent import ScriptedAgent
+
+class Agent(Protocol):
+    """What the CLI hand-off needs of the scripted agent (``ScriptedAgent`` is one); a
+    protocol, so this module does not import the agent that imports it."""
+
+    store: Store
+
+    def meter(self, task: TaskState) -> ContextMeter: ...
+    def say(
+        self,
+        task: TaskState,
+        meter: ContextMeter | None,
+        text: str,
+        *,
+        added: int,
+        tool_calls: list[Json] | None = None,
+        is_final: bool = False,
+        helper: bool = False,
+    ) -> list[Step]: ...
+    def ask(
+        self,
+        task: TaskState,
+        approval_id: str,
+        bodies: list[Json],
+        action: Json,
+        *,
+        sensitive: bool,
+        meter: ContextMeter | None = None,
+    ) -> list[Step]: ...
+    def tool_use(
+        self,
+        task: TaskState,
+        tool: str,
+        args: Json,
+        output: str,
+        meter: ContextMeter | None,
+        *,
+        call_id: str | None = None,
+    ) -> list[Step]: ...
+    def stack(self, task: TaskState) -> tuple[str, str]: ...
+    def start(self, task: TaskState, steps: list[Step], *, delay: float = 0.0) -> None: ...
+
 
 PREVIEW = "pulumi__pulumi_preview"
 DEFAULT_STACK_NAME = "dev"
@@ -388,8 +428,10 @@ def _preview_failure(body: Any) -> str:
 class LocalTurns:
     """Plays CLI-mode sessions for `agent` and enforces the tool-execution protocol."""
 
-    def __init__(self, agent: ScriptedAgent) -> None:
+    def __init__(self, agent: Agent) -> None:
         self.agent = agent
+        #: The session of each task in CLI mode that is under way, by task id.
+        self.sessions: dict[str, LocalSession] = {}
 
     # -- accepting the client's user events (store lock held) -------------------------------
 
@@ -464,7 +506,7 @@ class LocalTurns:
             for item in results
             if item["tool_call_id"] == call_id
         ]
-        session = task.local
+        session = self.sessions.get(task.id)
         if session is None:
             self.agent.start(task, steps)
             return
@@ -492,7 +534,7 @@ class LocalTurns:
             message=message, change=content.asks_for_change(message), stack=stack_name
         )
         session.project = project
-        task.local = session
+        self.sessions[task.id] = session
         todos = [
             {"content": "Find the Pulumi program in the workspace", "status": "in_progress"},
             {"content": "Read the program and find what to look at", "status": "pending"},
@@ -512,7 +554,7 @@ class LocalTurns:
         agent = self.agent
         rng = agent.store.rng
         if move is None:
-            task.local = None
+            self.sessions.pop(task.id, None)
             return agent.say(
                 task, meter, session.finish(), added=rng.randint(300, 900), is_final=True
             )
@@ -570,8 +612,7 @@ class LocalTurns:
 
     def declined(self, task: TaskState, instructions: str | None) -> str:
         """The answer when the gated preview is declined; the session ends."""
-        session = task.local
-        task.local = None
+        session = self.sessions.pop(task.id, None)
         if session is None:
             return content.declined(instructions)
         return session.finish(declined=instructions or "")
@@ -579,4 +620,4 @@ class LocalTurns:
     def stop(self, task: TaskState) -> None:
         """The task was cancelled: no call waits any more and the session is over."""
         task.cli_calls = {}
-        task.local = None
+        self.sessions.pop(task.id, None)

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from ._errors import ApiError
 from ._shapes import (
@@ -27,9 +27,6 @@ from ._shapes import (
     rfc3339,
 )
 from ._validation import ROLES as ROLE_NAMES
-
-if TYPE_CHECKING:
-    from ._local_turn import LocalSession
 
 
 class PostedEvent(NamedTuple):
@@ -120,8 +117,6 @@ class TaskState:
     cli_calls: dict[str, Json] = field(default_factory=dict)
     """CLI calls (id -> `{name, args, started}`) handed to the client and not yet reported by a
     `tool_result`: while there are any, the task is parked."""
-    local: LocalSession | None = None
-    """The CLI-mode session of the task's current request (`_local_turn.py`)."""
 
     def compaction_threshold(self) -> int:
         """Context tokens past which the agent compresses its context."""
