@@ -5,6 +5,10 @@
 2. Peak memory of ``shell__shell_execute`` running a command that prints 100 MB: RSS growth
    above the baseline, measured in a fresh interpreter (goal: under 8 MiB above the 1 MiB cap).
 3. Secret redaction of 1 MiB of command output (the cost every tool result may pay).
+4. The runner loop's own cost per call, from the ``cli`` call visible (the session has read
+   it) to its result posted, less the tool's own run time, against one POST round trip to the
+   same emulator with the same latency (goal: at most 2x). A batch of k calls needs k
+   ``exec_tool_call`` posts and one ``tool_result``, so (k + 1) / k round trips is the floor.
 
 Run ``python benchmarks/local_tools.py`` (about a minute) or ``--quick`` (seconds: 2,000 files).
 """
@@ -145,6 +149,88 @@ def bench_redaction(runs: int) -> bool:
     return plain < 1.0
 
 
+LOOP_GOAL = 2.0
+WEBAPP = Path(__file__).resolve().parents[1] / "notebooks" / "webapp"
+
+
+def bench_loop(turns: int, latency: float = 0.01) -> bool:
+    """The realistic CLI turn of the emulator, driven by the runner, ``turns`` times."""
+    import requests
+
+    from neo_notebook import NeoClient
+    from neo_notebook._local_tools import _runner
+    from neo_notebook.emulator import Faults, NeoEmulator
+
+    tool_time = 0.0
+    real_run_tool = _runner.run_tool
+
+    def timed(*args: object, **kwargs: object) -> object:
+        nonlocal tool_time
+        start = time.perf_counter()
+        try:
+            return real_run_tool(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            tool_time += time.perf_counter() - start
+
+    _runner.run_tool = timed  # type: ignore[assignment]
+    loop, calls, batches, posts = 0.0, 0, 0, []
+    try:
+        with (
+            NeoEmulator(api="current", faults=Faults(latency=latency)) as emu,
+            NeoClient(emu.org, token=emu.token, base_url=emu.url) as client,
+            tempfile.TemporaryDirectory(prefix="neo-bench-loop-") as tmp,
+        ):
+            for turn in range(turns):
+                root = Path(tmp) / f"turn{turn}"
+                shutil.copytree(WEBAPP, root / "webapp")
+                ws = Workspace(root, allow=("read", "write", "preview"))
+                task = client.create_task(
+                    "Right-size web-server in this program",
+                    tool_execution_mode="cli",
+                    approval_mode="auto",
+                )
+                session = client.session(task.id)
+                runner = client.runner(task.id, ws)
+                while True:
+                    session.refresh(raise_errors=True)
+                    if session.log.waiting_tool_calls:
+                        tool_time, start = 0.0, time.perf_counter()
+                        ran = runner.run_pending()
+                        loop += time.perf_counter() - start - tool_time
+                        calls += len(ran)
+                        batches += 1
+                    elif session.status not in ("running", "awaiting_tools"):
+                        break
+                    else:
+                        time.sleep(0.005)
+                session.stop()
+            # One POST round trip: a message to a parked task, which the service refuses
+            # (409) without doing anything else.
+            parked = client.create_task("What is in this program?", tool_execution_mode="cli")
+            emu.agent_done(parked.id)
+            url = emu.url + client.transport.path("tasks", parked.id)
+            headers = {"Authorization": f"token {emu.token}"}
+            body = {"event": {"type": "user_message", "content": "hi", "timestamp": "x"}}
+            with requests.Session() as http:
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    assert http.post(url, json=body, headers=headers).status_code in (400, 409)
+                    posts.append(time.perf_counter() - start)
+    finally:
+        _runner.run_tool = real_run_tool  # type: ignore[assignment]
+    per_call = loop / calls
+    round_trip = sorted(posts)[len(posts) // 2]
+    ratio = per_call / round_trip
+    print(f"runner loop: {turns} realistic turns, {calls} calls, {latency * 1000:.0f} ms latency")
+    print(f"  one POST round trip    {round_trip * 1000:8.1f} ms (median)")
+    print(
+        f"  loop cost per call     {per_call * 1000:8.1f} ms   {ratio:5.2f}x  "
+        f"(target <= {LOOP_GOAL}x; the protocol's floor here is "
+        f"{(calls + batches) / calls:.2f}x: {calls + batches} posts for {calls} calls)"
+    )
+    return ratio <= LOOP_GOAL
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
@@ -154,8 +240,8 @@ def main(argv: list[str] | None = None) -> None:
         "grep": bench_grep(files, runs),
         "memory": bench_memory(100),
         "redaction": bench_redaction(runs),
+        "loop": bench_loop(2 if args.quick else 10),
     }
-    # --- the runner loop's cost per call goes here (added by the lead with the runner) ---
     failed = [name for name, ok in results.items() if not ok]
     if failed:
         sys.exit(f"targets missed: {', '.join(failed)}")
