@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import threading
@@ -257,6 +258,99 @@ def bench_conversations(count: int, parallel: int, rate: float, seed: int) -> Ro
     return row
 
 
+WEBAPP = Path(__file__).resolve().parents[1] / "notebooks" / "webapp"
+
+
+def bench_local_tools(count: int, parallel: int, rate: float, seed: int) -> Row:
+    """CLI-mode tasks whose tools run here (``run_tools``): every batch must get exactly one
+    recorded ``tool_result``, and no tool may run twice."""
+    import tempfile
+
+    from neo_notebook import Workspace
+    from neo_notebook._local_tools import _runner
+
+    row = Row(f"{count} tasks running tools here ({parallel} at once)")
+    executions: Counter[str] = Counter()  # tool runs by (workspace, call arguments)
+    real_run_tool = _runner.run_tool
+
+    def counted(ws: Workspace, name: str, args: object, **kwargs: Any) -> Any:
+        executions[f"{ws.root} {name} {sorted(dict(args).items())}"] += 1  # type: ignore[call-overload]
+        return real_run_tool(ws, name, args, **kwargs)
+
+    def one(number: int, tmp: str) -> str:
+        root = Path(tmp) / f"task{number}"
+        shutil.copytree(WEBAPP, root / "webapp")
+        ws = Workspace(root, allow=("read", "write", "preview"))
+        task_id: str | None = None
+        for _ in range(5):  # what a person does after an error: run it again
+            try:
+                if task_id is None:
+                    task_id = client.create_task(
+                        "Right-size web-server in this program",
+                        tool_execution_mode="cli",
+                        approval_mode="auto",
+                    ).id
+                client.run_tools(task_id, ws, timeout=120)
+                if client.session(task_id).status == "idle":
+                    break
+            except NeoError:
+                continue
+        return task_id or ""
+
+    _runner.run_tool = counted  # type: ignore[assignment]
+    try:
+        with (
+            NeoEmulator(api="current", seed=seed, pace=0.005) as emu,
+            NeoClient(emu.org, token=emu.token, base_url=emu.url, timeout=10) as client,
+            tempfile.TemporaryDirectory(prefix="neo-reliability-") as tmp,
+        ):
+            emu.faults = faults(rate, seed)
+            with ThreadPoolExecutor(parallel) as pool:
+                task_ids = list(pool.map(lambda n: one(n, tmp), range(count)))
+            stats = emu.stats
+            emu.faults = None
+            row.requests, row.faults, row.retries = (
+                stats.requests,
+                Counter(stats.faults),
+                client.retries,
+            )
+            for task_id in task_ids:
+                if not task_id:
+                    row.failed += 1
+                    continue
+                events = [e.raw for e in client.events(task_id)]
+                batches: list[set[str]] = []
+                for e in events:
+                    body = e["eventBody"]
+                    if body.get("type") == "assistant_message" and e["type"] == "agentResponse":
+                        ids = {
+                            c["id"]
+                            for c in body.get("tool_calls") or []
+                            if c.get("execution_mode") == "cli"
+                        }
+                        if ids:
+                            batches.append(ids)
+                results = [
+                    {i["tool_call_id"] for i in e["eventBody"]["tool_results"]}
+                    for e in events
+                    if e["type"] == "userInput" and e["eventBody"].get("type") == "tool_result"
+                ]
+                starts = Counter(
+                    e["eventBody"]["tool_call_id"]
+                    for e in events
+                    if e["type"] == "userInput" and e["eventBody"].get("type") == "exec_tool_call"
+                )
+                row.operations += len(batches)
+                row.completed += sum(1 for b in batches if results.count(b) == 1)
+                row.lost += sum(1 for b in batches if b not in results)
+                row.duplicated += sum(results.count(b) - 1 for b in batches if b in results)
+                row.duplicated += sum(n - 1 for n in starts.values())
+        row.duplicated += sum(n - 1 for n in executions.values())
+    finally:
+        _runner.run_tool = real_run_tool  # type: ignore[assignment]
+    return row
+
+
 def by_task(task_ids: Any, event_ids: Any) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for task_id, event_id in zip(task_ids, event_ids, strict=True):
@@ -321,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     conversations, parallel, tasks = (6, 3, 100) if args.quick else (24, 6, 500)
     started = time.perf_counter()
     rows = [bench_conversations(conversations, parallel, args.rate, args.seed)]
+    rows.append(bench_local_tools(conversations, parallel, args.rate, args.seed))
     rows += bench_history(tasks, args.rate, args.seed)
     elapsed = time.perf_counter() - started
 
