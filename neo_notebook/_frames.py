@@ -41,6 +41,7 @@ from ._entities import PolicyIssue, PullRequest, Repository, Stack
 from ._eventlog import EventLog, ToolRun
 from ._events import Event, Reading, read_event
 from ._models import Task
+from ._transport import item_key
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -360,17 +361,17 @@ class Collector:
                 said = task_id if task_id is not None else item.task_id
             else:
                 continue
-            event_id = read.id
             # An event that does not say its task belongs to the task of the one before it.
             if (said is not None and said != owner) or seen is None:
                 self._next_seq[owner] = seq
                 owner = said if said is not None else owner
                 seen = self._seen.setdefault(owner, set())
                 seq = self._next_seq.get(owner, 0)
-            if event_id and type(read.raw.get("id")) is str:  # only real ids say "repeat"
-                if event_id in seen:
+            key = item_key(read.raw)  # the one rule for repeats
+            if key is not None:
+                if key in seen:
                     continue
-                seen.add(event_id)
+                seen.add(key)
             kept.append(read)
             owners.append(owner)
             seqs.append(seq)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
@@ -29,7 +30,7 @@ from ._errors import (
 )
 from ._retry import parse_retry_after, retry_delay, should_retry_status
 
-__all__ = ["MAX_PAGE_SIZE", "Page", "Transport"]
+__all__ = ["MAX_PAGE_SIZE", "Page", "Transport", "item_key"]
 
 log = logging.getLogger("neo_notebook")
 
@@ -85,6 +86,25 @@ def _is_connect_failure(exc: requests.RequestException) -> bool:
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
+def item_key(item: Any) -> str | None:
+    """What makes two items of a listing (tasks, events) the same one: their ``id``.
+
+    The one rule for skipping repeats, which every reader of a listing follows (the task
+    list, the frames, the event tail, the sync): an id is a non-empty string, or an integer
+    (as its decimal text, so ``5`` and ``"5"`` are one id); anything else (missing, null,
+    empty, a float or a boolean) is no id, and an item without one is never a repeat.
+
+    >>> item_key({"id": 5}), item_key({"id": "e1"}), item_key({"id": ""}), item_key({})
+    ('5', 'e1', None, None)
+    """
+    value = item.get("id") if isinstance(item, Mapping) else None
+    if type(value) is str:
+        return value or None
+    if type(value) is int:
+        return str(value)
+    return None
+
+
 class Page(NamedTuple):
     """One page of a listing: its items, the token that fetched it, and the next page's."""
 
@@ -137,6 +157,9 @@ class Transport:
         self._session.mount("http://", adapter)
         #: Requests retried so far (for reliability reports).
         self.retries = 0
+        #: Requests sent so far, retries included (for sync summaries and benchmarks).
+        self.requests = 0
+        self._counting = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Transport(org={self.org!r}, base_url={self.base_url!r})"
@@ -170,6 +193,8 @@ class Transport:
         for attempt in range(self.max_retries + 1):
             retry_after: float | None = None
             error: NeoError
+            with self._counting:
+                self.requests += 1
             try:
                 response = self._session.request(
                     method,
@@ -333,11 +358,11 @@ class Transport:
                 for item in items:
                     if not isinstance(item, Mapping):
                         continue
-                    item_id = item.get("id")
-                    if isinstance(item_id, str) and item_id:
-                        if item_id in seen:
+                    key = item_key(item)
+                    if key is not None:
+                        if key in seen:
                             continue
-                        seen.add(item_id)
+                        seen.add(key)
                     yield item
 
         return generate()
