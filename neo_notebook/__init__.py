@@ -49,6 +49,11 @@ from ._tail import EventTail
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._frames import events_frame, tasks_frame, tool_calls_frame
+    from ._history import ExportSummary, History
+    from ._sync import SyncSummary
+    from ._widget import NeoChat
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -65,7 +70,9 @@ __all__ = [
     "Event",
     "EventLog",
     "EventTail",
+    "ExportSummary",
     "FileDiff",
+    "History",
     "NeoAPIError",
     "NeoChat",
     "NeoClient",
@@ -80,6 +87,7 @@ __all__ = [
     "Repository",
     "ServerError",
     "Stack",
+    "SyncSummary",
     "Task",
     "TokenUsage",
     "ToolCall",
@@ -98,6 +106,9 @@ __all__ = [
 _LAZY = {
     # Imported on first use: the widget pulls in anywidget, the frames pandas.
     "NeoChat": "._widget",
+    "ExportSummary": "._history",
+    "History": "._history",
+    "SyncSummary": "._sync",
     "events_frame": "._frames",
     "tasks_frame": "._frames",
     "tool_calls_frame": "._frames",

@@ -11,6 +11,7 @@ that names the choices.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ._history import ExportSummary, History
+    from ._sync import SyncSummary
     from ._tail import EventTail
     from ._widget import NeoChat
 
@@ -596,6 +598,41 @@ class NeoClient:
         from ._history import export_history
 
         return export_history(self.transport, path, since=since, workers=workers, progress=progress)
+
+    def sync(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        workers: int = 8,
+        progress: bool | None = None,
+    ) -> SyncSummary:
+        """Keep the org's history as three Delta Lake tables under ``path``, reading only
+        what is new since the last sync.
+
+        ``path/"tasks"``, ``path/"events"`` and ``path/"tool_calls"`` have the columns of
+        :func:`tasks_frame`, :func:`events_frame` (both with ``raw``) and
+        :func:`tool_calls_frame` (``arguments`` as JSON text, ``duration`` as
+        ``duration_s`` seconds), as :meth:`export` writes them. The first sync reads
+        everything; a later one reads the task list and only the events added since, task
+        by task from where the last one stopped. Run it as often as you like: events are
+        merged on (task id, event id), a tool run that finished since is updated, and a sync
+        killed at any point leaves every event once when run again. A folder holding other
+        files, or another organization's tables, is refused and left as it was.
+
+        Needs the ``deltalake`` package (``pip install 'neo-notebook[delta]'``). Read the
+        tables with Spark, Databricks, Polars, DuckDB or pandas::
+
+            summary = client.sync("neo-history/")
+            import polars as pl
+            pl.read_delta("neo-history/events").group_by("type").len()
+
+        Args:
+            workers: how many tasks are read at once.
+            progress: show a progress bar; default only when a person is watching.
+        """
+        from ._sync import sync_history
+
+        return sync_history(self.transport, path, workers=workers, progress=progress)
 
 
 def _refuse_if_answered(answer: Answer | None) -> None:
