@@ -39,6 +39,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseValidationError,
     ServerError,
 )
 from ._eventlog import EventLog, ToolRun, approval_requests
@@ -85,6 +86,7 @@ __all__ = [
     "PullRequest",
     "RateLimitError",
     "Repository",
+    "ResponseValidationError",
     "ServerError",
     "Stack",
     "SyncSummary",

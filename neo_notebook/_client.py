@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ._attachments import Context, with_context
 from ._config import resolve_settings
 from ._entities import EntityLike, entity_diff
-from ._errors import ApprovalError, ConfigurationError, NeoConnectionError, NeoError
+from ._errors import ApprovalError, ConfigurationError, NeoError
 from ._eventlog import EventLog
 from ._events import Answer, ApprovalRequest, Event
 from ._models import Task, parse_timestamp, utc_now
@@ -348,9 +348,11 @@ class NeoClient:
         try:
             task_id = result.json()["taskId"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise NeoConnectionError(
-                "Pulumi Cloud accepted the task but did not return its id; list your tasks "
-                "with client.list_tasks() to find it."
+            raise self.transport.invalid_body(
+                result,
+                "POST",
+                self.transport.path("tasks"),
+                "has no task id, though the task was created: find it with client.list_tasks()",
             ) from exc
         return str(task_id)
 

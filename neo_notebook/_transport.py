@@ -26,6 +26,7 @@ from ._errors import (
     NeoError,
     NeoTimeoutError,
     RateLimitError,
+    ResponseValidationError,
     error_class_for,
 )
 from ._retry import parse_retry_after, retry_delay, should_retry_status
@@ -302,14 +303,28 @@ class Transport:
         return cls(response.status_code, message, **kwargs)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET and decode; a success whose body is not JSON is a ResponseValidationError
+        (never retried: asking again gets the same answer)."""
         response = self.request("GET", path, params=params)
         try:
             return json.loads(response.content)
         except ValueError as exc:
-            raise NeoConnectionError(
-                f"GET {path} answered with something that is not JSON; check the base URL "
-                f"({self.base_url}) points at the Pulumi Cloud API, not the console."
-            ) from exc
+            raise self.invalid_body(response, "GET", path, "is not JSON") from exc
+
+    @staticmethod
+    def invalid_body(
+        response: requests.Response, method: str, path: str, what: str
+    ) -> ResponseValidationError:
+        """The error for a success whose body is not what the API sends."""
+        kind = response.headers.get("Content-Type") or "no content type"
+        return ResponseValidationError(
+            response.status_code,
+            f"the answer ({kind}, {len(response.content):,} bytes) {what}",
+            method=method,
+            path=path,
+            request_id=response.headers.get("X-Pulumi-Request-Id")
+            or response.headers.get("X-Request-Id"),
+        )
 
     def pages(
         self,
@@ -329,8 +344,15 @@ class Transport:
             if tok:
                 query["continuationToken"] = tok
             data = self.get_json(path, query)
-            items = data.get(key) if isinstance(data, Mapping) else None
-            nxt = data.get("continuationToken") if isinstance(data, Mapping) else None
+            if not isinstance(data, Mapping):
+                raise ResponseValidationError(
+                    200,
+                    f"the answer is JSON but not an object holding {key!r}",
+                    method="GET",
+                    path=path,
+                )
+            items = data.get(key)
+            nxt = data.get("continuationToken")
             return (items if isinstance(items, list) else []), (nxt or None)
 
         first = fetch(token)
