@@ -150,7 +150,8 @@ def test_events_frame_columns_dtypes_and_order(seeded_client: NeoClient) -> None
     assert frame.type.iloc[0] == "user_message" and frame.content.iloc[0]
     calls = frame[frame.type == "exec_tool_call"]
     assert calls.tool_call_id.notna().all() and calls.name.notna().all()
-    assert (frame.n_tool_calls >= 0).all() and frame.n_tool_calls.sum() > 0
+    assert frame.n_tool_calls.tolist() == [len(e.tool_calls) for e in events]
+    assert frame.n_tool_calls.sum() > 0
 
 
 def test_events_frame_from_event_objects_matches_the_client(seeded_client: NeoClient) -> None:
