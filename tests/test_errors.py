@@ -7,11 +7,10 @@ import pickle
 import re
 import traceback
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from loopback import serving
+from loopback import Canned, canned_server
 
 import neo_notebook
 from neo_notebook import (
@@ -31,34 +30,9 @@ from neo_notebook import (
 )
 
 
-class Canned(ThreadingHTTPServer):
-    """Answers every request with one status, headers and body; counts the requests."""
-
-    status = 200
-    body = b"{}"
-    headers: dict[str, str] = {}  # noqa: RUF012 - set per test
-    requests = 0
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Canned
-
-    def do_GET(self) -> None:
-        self.server.requests += 1
-        self.send_response(self.server.status)
-        for name, value in self.server.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(self.server.body)))
-        self.end_headers()
-        self.wfile.write(self.server.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def canned() -> Iterator[Canned]:
-    with serving(Canned(("127.0.0.1", 0), Handler)) as server:
+    with canned_server() as server:
         yield server
 
 
