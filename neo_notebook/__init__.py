@@ -39,6 +39,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseValidationError,
     ServerError,
 )
 from ._eventlog import EventLog, ToolRun, approval_requests
@@ -50,6 +51,11 @@ from ._tail import EventTail
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
+
+    from ._frames import events_frame, tasks_frame, tool_calls_frame
+    from ._history import ExportSummary, History
+    from ._sync import SyncSummary
+    from ._widget import NeoChat
 
 __version__ = "0.1.0"
 
@@ -67,7 +73,9 @@ __all__ = [
     "Event",
     "EventLog",
     "EventTail",
+    "ExportSummary",
     "FileDiff",
+    "History",
     "LocalRun",
     "NeoAPIError",
     "NeoChat",
@@ -81,8 +89,10 @@ __all__ = [
     "PullRequest",
     "RateLimitError",
     "Repository",
+    "ResponseValidationError",
     "ServerError",
     "Stack",
+    "SyncSummary",
     "Task",
     "TaskSession",
     "TokenUsage",
@@ -105,6 +115,9 @@ __all__ = [
 _LAZY = {
     # Imported on first use: the widget pulls in anywidget, the frames pandas.
     "NeoChat": "._widget",
+    "ExportSummary": "._history",
+    "History": "._history",
+    "SyncSummary": "._sync",
     "events_frame": "._frames",
     "tasks_frame": "._frames",
     "tool_calls_frame": "._frames",

@@ -98,6 +98,9 @@ class AttachmentError(ConfigurationError):
     """
 
 
+AttachmentError.__module__ = "neo_notebook"  # tracebacks show the name users import
+
+
 @dataclass(frozen=True)
 class Attachment:
     """One notebook value rendered as a labelled section of a message to Neo.

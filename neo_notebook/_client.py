@@ -11,6 +11,7 @@ that names the choices.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ._attachments import Context, with_context
 from ._config import resolve_settings
 from ._entities import EntityLike, entity_diff
-from ._errors import ApprovalError, ConfigurationError, NeoConnectionError, NeoError
+from ._errors import ApprovalError, ConfigurationError, NeoError
 from ._eventlog import EventLog
 from ._events import Answer, ApprovalRequest, Event
 from ._models import Task, parse_timestamp, utc_now
@@ -27,12 +28,11 @@ from ._session import TaskSession, existing_session, session_for
 from ._transport import MAX_PAGE_SIZE, Transport
 
 if TYPE_CHECKING:
-    import os
-
     import pandas as pd
 
     from ._history import ExportSummary, History
     from ._local_tools import LocalRun, ToolRunner, Workspace
+    from ._sync import SyncSummary
     from ._tail import EventTail
     from ._widget import NeoChat
 
@@ -367,9 +367,11 @@ class NeoClient:
         try:
             task_id = result.json()["taskId"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise NeoConnectionError(
-                "Pulumi Cloud accepted the task but did not return its id; list your tasks "
-                "with client.list_tasks() to find it."
+            raise self.transport.invalid_body(
+                result,
+                "POST",
+                self.transport.path("tasks"),
+                "has no task id, though the task was created: find it with client.list_tasks()",
             ) from exc
         return str(task_id)
 
@@ -709,6 +711,41 @@ class NeoClient:
         from ._history import export_history
 
         return export_history(self.transport, path, since=since, workers=workers, progress=progress)
+
+    def sync(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        workers: int = 8,
+        progress: bool | None = None,
+    ) -> SyncSummary:
+        """Keep the org's history as three Delta Lake tables under ``path``, reading only
+        what is new since the last sync.
+
+        ``path/"tasks"``, ``path/"events"`` and ``path/"tool_calls"`` have the columns of
+        :func:`tasks_frame`, :func:`events_frame` (both with ``raw``) and
+        :func:`tool_calls_frame` (``arguments`` as JSON text, ``duration`` as
+        ``duration_s`` seconds), as :meth:`export` writes them. The first sync reads
+        everything; a later one reads the task list and only the events added since, task
+        by task from where the last one stopped. Run it as often as you like: events are
+        merged on (task id, event id), a tool run that finished since is updated, and a sync
+        killed at any point leaves every event once when run again. A folder holding other
+        files, or another organization's tables, is refused and left as it was.
+
+        Needs the ``deltalake`` package (``pip install 'neo-notebook[delta]'``). Read the
+        tables with Spark, Databricks, Polars, DuckDB or pandas::
+
+            summary = client.sync("neo-history/")
+            import polars as pl
+            pl.read_delta("neo-history/events").group_by("type").len()
+
+        Args:
+            workers: how many tasks are read at once.
+            progress: show a progress bar; default only when a person is watching.
+        """
+        from ._sync import sync_history
+
+        return sync_history(self.transport, path, workers=workers, progress=progress)
 
 
 def _workspace(value: WorkspaceLike) -> Workspace:

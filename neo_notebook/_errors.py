@@ -8,6 +8,7 @@ One shallow tree, so a caller can catch as broadly or as narrowly as it needs::
     ├── NeoConnectionError        the API could not be reached, or the connection dropped
     │   └── NeoTimeoutError       the API did not answer in time
     └── NeoAPIError               the API answered with an error status (``.status``)
+        ├── ResponseValidationError  a 2xx whose body is not the JSON the API sends
         ├── BadRequestError       400
         ├── AuthenticationError   401
         ├── PermissionDeniedError 403
@@ -40,6 +41,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseValidationError",
     "ServerError",
 ]
 
@@ -113,7 +115,8 @@ class NeoAPIError(NeoError):
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keep errors picklable (they cross threads and processes in history exports).
+        # Keep errors picklable (they cross threads and processes in history exports), with
+        # what was set on them after they were made (maybe_acted, retry_after) as state.
         return (
             _rebuild_api_error,
             (
@@ -125,6 +128,7 @@ class NeoAPIError(NeoError):
                 self.path,
                 self.request_id,
             ),
+            dict(self.__dict__),
         )
 
 
@@ -170,6 +174,21 @@ class ServerError(NeoAPIError):
     hint = "Pulumi Cloud had a problem; try again in a moment"
 
 
+class ResponseValidationError(NeoAPIError):
+    """The API answered with success, but the body is not the JSON it sends (an HTML page,
+    a proxy's answer, a truncated or altered body).
+
+    Not a connection error: the request arrived and was answered, so retrying it, as one
+    retries a dropped connection, would only get the same answer. (anthropic's SDK calls
+    it ``APIResponseValidationError``.)
+    """
+
+    hint = (
+        "Check that the base URL (PULUMI_BACKEND_URL) points at the Pulumi Cloud API, not the "
+        "console or a proxy"
+    )
+
+
 _BY_STATUS: dict[int, type[NeoAPIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -178,6 +197,26 @@ _BY_STATUS: dict[int, type[NeoAPIError]] = {
     409: ConflictError,
     429: RateLimitError,
 }
+
+
+# Tracebacks and reprs show the names users import: neo_notebook.NotFoundError.
+for _public in (
+    NeoError,
+    ConfigurationError,
+    ApprovalError,
+    NeoConnectionError,
+    NeoTimeoutError,
+    NeoAPIError,
+    BadRequestError,
+    AuthenticationError,
+    PermissionDeniedError,
+    NotFoundError,
+    ConflictError,
+    RateLimitError,
+    ServerError,
+    ResponseValidationError,
+):
+    _public.__module__ = "neo_notebook"
 
 
 def error_class_for(status: int) -> type[NeoAPIError]:

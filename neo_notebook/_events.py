@@ -131,7 +131,13 @@ class TokenUsage(NamedTuple):
                 outputs += _count(usage.get("output_tokens"))
                 written += _count(usage.get("cache_creation_input_tokens"))
                 read += _count(usage.get("cache_read_input_tokens"))
-        return tuple.__new__(cls, (inputs, outputs, written, read, tuple(map(str, value))))
+        return cls(
+            input_tokens=inputs,
+            output_tokens=outputs,
+            cache_creation_tokens=written,
+            cache_read_tokens=read,
+            models=tuple(map(str, value)),
+        )
 
 
 @dataclass(frozen=True)
@@ -635,25 +641,23 @@ def read_event(data: Mapping[str, Any]) -> Reading:
     call_id = body.get("tool_call_id")
     calls = body.get("tool_calls")
     final = body.get("is_final")
-    # tuple.__new__ makes the named tuple without a Python-level call: this runs per event.
-    return tuple.__new__(
-        Reading,
-        (
-            event_id if type(event_id) is str else str(event_id or ""),
-            outer,
-            kind,
-            content,
-            stamp if type(stamp) is str else None,
-            TokenUsage.from_json(body.get("token_usage")),
-            body,
-            data,
-            name if type(name) is str else None,
-            call_id if type(call_id) is str else None,
-            len(calls) if type(calls) is list else 0,
-            approval_id(outer, kind, body) if calls or kind in _APPROVAL_KINDS else None,
-            final if final is True or final is False else None,
-            data.get("isSynthetic") is True,
+    return Reading(
+        id=event_id if type(event_id) is str else str(event_id or ""),
+        kind=outer,
+        type=kind,
+        content=content,
+        timestamp_text=stamp if type(stamp) is str else None,
+        usage=TokenUsage.from_json(body.get("token_usage")),
+        body=body,
+        raw=data,
+        name=name if type(name) is str else None,
+        tool_call_id=call_id if type(call_id) is str else None,
+        n_tool_calls=len(calls) if type(calls) is list else 0,
+        approval_request_id=(
+            approval_id(outer, kind, body) if calls or kind in _APPROVAL_KINDS else None
         ),
+        final=final if final is True or final is False else None,
+        synthetic=data.get("isSynthetic") is True,
     )
 
 

@@ -39,8 +39,9 @@ import pyarrow.compute as pc
 
 from ._entities import PolicyIssue, PullRequest, Repository, Stack
 from ._eventlog import EventLog, ToolRun
-from ._events import Event, Reading, read_event
+from ._events import Event, Reading, TokenUsage, read_event
 from ._models import Task
+from ._transport import item_key
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -360,17 +361,17 @@ class Collector:
                 said = task_id if task_id is not None else item.task_id
             else:
                 continue
-            event_id = read.id
             # An event that does not say its task belongs to the task of the one before it.
             if (said is not None and said != owner) or seen is None:
                 self._next_seq[owner] = seq
                 owner = said if said is not None else owner
                 seen = self._seen.setdefault(owner, set())
                 seq = self._next_seq.get(owner, 0)
-            if event_id and type(read.raw.get("id")) is str:  # only real ids say "repeat"
-                if event_id in seen:
+            key = item_key(read.raw)  # the one rule for repeats
+            if key is not None:
+                if key in seen:
                     continue
-                seen.add(event_id)
+                seen.add(key)
             kept.append(read)
             owners.append(owner)
             seqs.append(seq)
@@ -417,33 +418,37 @@ class Collector:
         """A page's readings as Arrow batches, column by column (transposed in bulk)."""
         if not kept:
             return
-        (ids, kinds, types, contents, stamps, usages, _, raws, names, calls, counts,
-         approvals, finals, synthetic) = zip(*kept, strict=True)  # fmt: skip
-        inputs, outputs, written, read, models = zip(
-            *[_NO_USAGE if u is None else u for u in usages], strict=True
+        # Transposed in bulk, and each column taken by its field's name, never by position.
+        read = dict(zip(Reading._fields, zip(*kept, strict=True), strict=True))
+        usage = dict(
+            zip(
+                TokenUsage._fields,
+                zip(*[_NO_USAGE if u is None else u for u in read["usage"]], strict=True),
+                strict=True,
+            )
         )
         columns: dict[str, Any] = {
             "task_id": owners,
             "seq": seqs,
-            "event_id": [v or None for v in ids],
-            "kind": [v or None for v in kinds],
-            "type": [v or None for v in types],
-            "timestamp": stamps,
-            "content": contents,
-            "name": names,
-            "tool_call_id": calls,
-            "n_tool_calls": counts,
-            "approval_request_id": approvals,
-            "is_final": finals,
-            "synthetic": synthetic,
-            "input_tokens": inputs,
-            "output_tokens": outputs,
-            "cache_creation_tokens": written,
-            "cache_read_tokens": read,
-            "models": [None if m is None else ",".join(m) or None for m in models],
+            "event_id": [v or None for v in read["id"]],
+            "kind": [v or None for v in read["kind"]],
+            "type": [v or None for v in read["type"]],
+            "timestamp": read["timestamp_text"],
+            "content": read["content"],
+            "name": read["name"],
+            "tool_call_id": read["tool_call_id"],
+            "n_tool_calls": read["n_tool_calls"],
+            "approval_request_id": read["approval_request_id"],
+            "is_final": read["final"],
+            "synthetic": read["synthetic"],
+            "input_tokens": usage["input_tokens"],
+            "output_tokens": usage["output_tokens"],
+            "cache_creation_tokens": usage["cache_creation_tokens"],
+            "cache_read_tokens": usage["cache_read_tokens"],
+            "models": [None if m is None else ",".join(m) or None for m in usage["models"]],
         }
         if "raw" in self.batches:
-            columns["raw"] = [raw_json(r) for r in raws]
+            columns["raw"] = [raw_json(r) for r in read["raw"]]
         for name, kind in self.spec:
             self.batches[name].append(_to_arrow(kind, columns.pop(name)))
 

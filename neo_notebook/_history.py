@@ -38,7 +38,19 @@ from ._frames import (
 from ._models import Task, parse_timestamp
 from ._transport import MAX_PAGE_SIZE, Page, Transport
 
-__all__ = ["ExportSummary", "History", "export_history", "fetch_history", "read_events_frame"]
+__all__ = [
+    "EVENT_SCHEMA",
+    "TASK_SCHEMA",
+    "TOOL_CALL_SCHEMA",
+    "ExportSummary",
+    "History",
+    "check_workers",
+    "export_history",
+    "fetch_history",
+    "for_parquet",
+    "interactive",
+    "read_events_frame",
+]
 
 _T = TypeVar("_T")
 
@@ -85,13 +97,13 @@ def _since(value: datetime | str | None) -> datetime | None:
     return parsed
 
 
-def _check_workers(workers: int) -> int:
+def check_workers(workers: int) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigurationError(f"workers must be a positive integer, got {workers!r}")
     return workers
 
 
-def _interactive() -> bool:
+def interactive() -> bool:
     """Whether a person is watching: a Jupyter kernel or a terminal (for progress bars)."""
     if "IPython" in sys.modules:
         from IPython import get_ipython
@@ -205,7 +217,7 @@ def _run(
     Only neo_notebook's own errors count as a task's failure: anything else is a bug and
     is raised.
     """
-    show = _interactive() if progress is None else progress
+    show = interactive() if progress is None else progress
     results: dict[str, _T] = {}
     failures: dict[str, NeoError] = {}
     from tqdm.auto import tqdm
@@ -251,7 +263,7 @@ def fetch_history(
         history = client.history(since="2025-01-01")
         history.tool_calls.name.value_counts()
     """
-    _check_workers(workers)
+    check_workers(workers)
     after = _since(since)
     targets = _targets(transport, tasks, after)
 
@@ -315,12 +327,12 @@ def _schema(spec: tuple[tuple[str, Kind], ...]) -> pa.Schema:
     return pa.schema(fields)
 
 
-_EVENT_SCHEMA = _schema((*EVENT_COLUMNS, RAW_COLUMN))
-_TOOL_CALL_SCHEMA = _schema(TOOL_CALL_COLUMNS)
-_TASK_SCHEMA = _schema((*TASK_COLUMNS, RAW_COLUMN))
+EVENT_SCHEMA = _schema((*EVENT_COLUMNS, RAW_COLUMN))
+TOOL_CALL_SCHEMA = _schema(TOOL_CALL_COLUMNS)
+TASK_SCHEMA = _schema((*TASK_COLUMNS, RAW_COLUMN))
 
 
-def _for_parquet(frame: pd.DataFrame, spec: tuple[tuple[str, Kind], ...]) -> pd.DataFrame:
+def for_parquet(frame: pd.DataFrame, spec: tuple[tuple[str, Kind], ...]) -> pd.DataFrame:
     """The frame with dict columns as JSON text and durations as seconds."""
     out: pd.DataFrame = frame.copy(deep=False)
     for name, kind in spec:
@@ -382,7 +394,7 @@ def export_history(
         duckdb.sql("select type, count(*) from read_parquet('path/events/**/*.parquet', "
                    "hive_partitioning=true) group by type")
     """
-    _check_workers(workers)
+    check_workers(workers)
     root = Path(path)
     targets = _targets(transport, None, _since(since))
 
@@ -393,14 +405,14 @@ def export_history(
         partition = f"month={_month(data)}"
         events = collector.events_frame()
         calls = collector.tool_calls_frame()
-        _write(events, _EVENT_SCHEMA, root / "events" / partition / name)
+        _write(events, EVENT_SCHEMA, root / "events" / partition / name)
         _write(
-            _for_parquet(calls, TOOL_CALL_COLUMNS),
-            _TOOL_CALL_SCHEMA,
+            for_parquet(calls, TOOL_CALL_COLUMNS),
+            TOOL_CALL_SCHEMA,
             root / "tool_calls" / partition / name,
         )
         # The task row last: its presence says the task's other files are complete.
-        _write(tasks_frame([data], raw=True), _TASK_SCHEMA, root / "tasks" / partition / name)
+        _write(tasks_frame([data], raw=True), TASK_SCHEMA, root / "tasks" / partition / name)
         return len(events), len(calls)
 
     results, failures = _run(targets, work, workers=workers, progress=progress, desc="export")

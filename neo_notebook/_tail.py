@@ -14,7 +14,7 @@ from collections.abc import Generator
 
 from ._events import Event
 from ._stream import stream_events
-from ._transport import MAX_PAGE_SIZE, Transport
+from ._transport import MAX_PAGE_SIZE, Transport, item_key
 
 __all__ = ["EventTail"]
 
@@ -55,18 +55,18 @@ class EventTail:
             # leaves the tail as it was, and the next poll reads those events again.
             for items, used, nxt in self.transport.pages(path, "events", self.page_size, resume):
                 for item in items:
-                    event = Event.from_json(item, self.task_id)
-                    if event.id and (event.id in self._seen or event.id in seen):
-                        continue
-                    if event.id:
-                        seen.add(event.id)
-                    new.append(event)
+                    key = item_key(item)
+                    if key is not None:
+                        if key in self._seen or key in seen:
+                            continue
+                        seen.add(key)
+                    new.append(Event.from_json(item, self.task_id))
                 if not nxt:
                     # The last page: the next poll starts over from it, to see what is appended.
                     resume = used
             self._seen |= seen
             self._resume = resume
-            ids = [e.id for e in new if e.id]
+            ids = [e.id for e in new if item_key(e.raw) is not None]
             if ids:
                 self._last_id = ids[-1]
             self.count += len(new)
@@ -76,11 +76,12 @@ class EventTail:
         """New events from the server's live stream, from after the last one seen, until the
         server closes it. Raises ``NotFoundError`` when the server has no stream."""
         for event in stream_events(self.transport, self.task_id, last_event_id=self._last_id):
+            key = item_key(event.raw)
             with self._lock:
-                if event.id and event.id in self._seen:
-                    continue
-                if event.id:
-                    self._seen.add(event.id)
+                if key is not None:
+                    if key in self._seen:
+                        continue
+                    self._seen.add(key)
                     self._last_id = event.id
                 self.count += 1
             yield event

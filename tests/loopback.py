@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import HTTPServer
-from typing import TypeVar
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
+from typing import Any, TypeVar
 
 S = TypeVar("S", bound=HTTPServer)
 
@@ -25,3 +25,35 @@ def serving(server: S) -> Iterator[S]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+class Canned(ThreadingHTTPServer):
+    """Answers every request with one status, headers and body; counts the requests."""
+
+    status = 200
+    body = b"{}"
+    headers: dict[str, str] = {}  # noqa: RUF012 - set per test
+    requests = 0
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Canned
+
+    def do_GET(self) -> None:
+        self.server.requests += 1
+        self.send_response(self.server.status)
+        for name, value in self.server.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(self.server.body)))
+        self.end_headers()
+        self.wfile.write(self.server.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def canned_server() -> Iterator[Canned]:
+    """A :class:`Canned` server on loopback for the duration of the block."""
+    with serving(Canned(("127.0.0.1", 0), Handler)) as server:
+        yield server

@@ -14,7 +14,7 @@ import pytest
 
 from neo_notebook import Event, EventLog, events_frame, tool_calls_frame
 from neo_notebook._chat_items import event_item
-from neo_notebook._events import FileDiff
+from neo_notebook._events import FileDiff, TokenUsage, read_event
 from neo_notebook._transcript import transcript_markdown
 
 SECRET = "c2VjcmV0LWVuY3J5cHRlZC1wdWx1bWktdG9rZW4tdmFsdWU="
@@ -474,3 +474,75 @@ def test_calls_without_ids_in_events_without_ids_are_runs_of_their_own() -> None
         log.add(Event.from_json(raw))
     assert len(log.tool_runs) == 3 and len({run.key for run in log.tool_runs}) == 3
     assert len(tool_calls_frame(raws)) == 3
+
+
+def test_every_field_of_a_reading_lands_where_its_name_says() -> None:
+    # Every field distinct, so two fields of one type swapped anywhere would show.
+    data = {
+        "id": "ev-1",
+        "type": "agentResponse",
+        "isSynthetic": True,
+        "eventBody": {
+            "type": "assistant_message",
+            "content": "the content",
+            "timestamp": "2026-03-04T05:06:07Z",
+            "name": "the name",
+            "tool_call_id": "the call",
+            "is_final": False,
+            "tool_calls": [
+                {"id": "c1", "name": "approval_request", "args": {"approval_request_id": "ap-9"}},
+                {"id": "c2", "name": "read_file", "args": {}},
+            ],
+            "token_usage": {
+                "model-a": {
+                    "input_tokens": 11,
+                    "output_tokens": 22,
+                    "cache_creation_input_tokens": 33,
+                    "cache_read_input_tokens": 44,
+                }
+            },
+        },
+    }
+    reading = read_event(data)
+    assert reading._asdict() == {
+        "id": "ev-1",
+        "kind": "agentResponse",
+        "type": "assistant_message",
+        "content": "the content",
+        "timestamp_text": "2026-03-04T05:06:07Z",
+        "usage": TokenUsage(11, 22, 33, 44, ("model-a",)),
+        "body": data["eventBody"],
+        "raw": data,
+        "name": "the name",
+        "tool_call_id": "the call",
+        "n_tool_calls": 2,
+        "approval_request_id": "ap-9",
+        "final": False,
+        "synthetic": True,
+    }
+    usage = reading.usage
+    assert usage is not None
+    assert (usage.input_tokens, usage.output_tokens) == (11, 22)
+    assert (usage.cache_creation_tokens, usage.cache_read_tokens) == (33, 44)
+    row = events_frame([data], task_id="t-1", raw=True).iloc[0]
+    assert {name: row[name] for name in row.index if name not in ("timestamp", "raw")} == {
+        "task_id": "t-1",
+        "seq": 0,
+        "event_id": "ev-1",
+        "kind": "agentResponse",
+        "type": "assistant_message",
+        "content": "the content",
+        "name": "the name",
+        "tool_call_id": "the call",
+        "n_tool_calls": 2,
+        "approval_request_id": "ap-9",
+        "is_final": False,
+        "synthetic": True,
+        "input_tokens": 11,
+        "output_tokens": 22,
+        "cache_creation_tokens": 33,
+        "cache_read_tokens": 44,
+        "models": "model-a",
+    }
+    assert str(row["timestamp"]) == "2026-03-04 05:06:07+00:00"
+    assert json.loads(row["raw"]) == data

@@ -150,7 +150,8 @@ def test_events_frame_columns_dtypes_and_order(seeded_client: NeoClient) -> None
     assert frame.type.iloc[0] == "user_message" and frame.content.iloc[0]
     calls = frame[frame.type == "exec_tool_call"]
     assert calls.tool_call_id.notna().all() and calls.name.notna().all()
-    assert (frame.n_tool_calls >= 0).all() and frame.n_tool_calls.sum() > 0
+    assert frame.n_tool_calls.tolist() == [len(e.tool_calls) for e in events]
+    assert frame.n_tool_calls.sum() > 0
 
 
 def test_events_frame_from_event_objects_matches_the_client(seeded_client: NeoClient) -> None:
@@ -638,3 +639,34 @@ def test_export_since_is_incremental(
     assert count(tmp_path, "events") == everything.events
     frame = pd.read_parquet(tmp_path / "events")
     assert frame.event_id.is_unique and "late" in set(frame.content)
+
+
+def test_one_rule_for_repeated_ids_in_the_frames_and_the_tail(
+    client: NeoClient, emulator: NeoEmulator
+) -> None:
+    task = client.create_task("hello")
+    assert emulator.agent_done(task.id)
+    before = len(client.events_frame(task.id))
+    tail = client.tail(task.id)
+    tail.poll()
+    # The same event twice with a numeric id, its text twin, and two events with no id.
+    for event_id in (5, 5, "5", None, None):
+        event: dict[str, Any] = {
+            "type": "agentResponse",
+            "eventBody": {"type": "warning", "message": f"id {event_id!r}"},
+        }
+        if event_id is not None:
+            event["id"] = event_id
+        emulator.inject_event(task.id, event)
+    # inject_event draws an id for an event without one: take the id out again.
+    events = list(client.events(task.id))
+    raw = [dict(e.raw) for e in events]
+    for item in raw[-2:]:
+        del item["id"]
+    frame = events_frame(raw, task_id=task.id)
+    late = tail.poll()
+    # 5 once, and both events without an id; the frame over HTTP says the same of 5.
+    assert [e.content for e in late] == ["id 5"] + [f"id {v!r}" for v in (None, None)]
+    assert frame.content.tolist()[before:] == ["id 5", "id None", "id None"]
+    assert len(client.events_frame(task.id)) == before + 3
+    assert frame.event_id.iloc[before] == "5" and frame.event_id.iloc[before + 1 :].isna().all()

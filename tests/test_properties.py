@@ -245,7 +245,10 @@ def test_an_event_reads_any_shape_and_keeps_it(data: dict[str, Any]) -> None:
     for call in event.tool_calls:
         assert call.malformed == (call.arguments is None)
     assert event.tool_call_id is None or isinstance(event.tool_call_id, str)
-    assert isinstance(event.is_final, bool)
+    body = data.get("eventBody")
+    said = body.get("is_final") if isinstance(body, dict) else None
+    assert event.is_final is (said is True)
+    assert event.final is (said if isinstance(said, bool) else None)
     repr(event)
 
 

@@ -243,7 +243,7 @@ def test_a_failure_that_outlives_the_retries_is_a_banner_that_clears(
         assert chat.banner is not None and chat.banner["title"].startswith(title)
         with pytest.raises(NeoError) as info:
             chat.wait(5)
-        assert type(info.value).__module__ == "neo_notebook._errors"
+        assert type(info.value).__module__ == "neo_notebook"  # a public error, by its public name
         emu.faults = faults(seed=5)  # the API answers again, though not always
         client.max_retries = 6
         wait_for(lambda: refreshed(chat).banner is None)

@@ -125,4 +125,7 @@ def test_a_turn_that_ends_with_cli_calls_waits_for_your_tools() -> None:
     assert derive_status(idle, log) == "awaiting_tools"  # started, not answered
     result = {"tool_call_id": "c1", "name": "filesystem__read", "content": {"content": "x"}}
     log.add(_user({"type": "tool_result", "tool_results": [result]}, 3))
-    assert log.waiting_tool_calls == [] and derive_status(idle, log) == "idle"
+    # Neo has the results: it is about to resume, whatever a task read a moment ago said.
+    assert log.waiting_tool_calls == [] and derive_status(idle, log) == "running"
+    log.add(_agent({"type": "tool_response", "tool_call_id": "c1", "content": "x"}, 4))
+    assert derive_status(idle, log) == "idle"
