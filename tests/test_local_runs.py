@@ -270,3 +270,72 @@ def test_workspace_and_mode_errors_are_clear_and_send_nothing(
     with pytest.raises(ConfigurationError, match="tool_execution_mode='cli'"):
         client.create_task("hi", workspace=tmp_path, tool_execution_mode="cloud")
     assert list(client.list_tasks()) == []
+
+
+def test_cancel_stops_a_running_command_posts_its_result_then_cancels(
+    client: NeoClient, tmp_path: Path
+) -> None:
+    import subprocess
+    import time
+
+    marker = f"neo-cancel-{tmp_path.name}"
+    ws = Workspace(tmp_path, allow=("shell",))
+    # A tree: the shell starts a child sleep, which must die with it.
+    task = client.create_task(f"run: sh -c 'sleep 30; echo {marker}'", workspace=ws)
+    session = client.session(task.id)
+
+    def running() -> bool:
+        found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+        return bool(found.stdout.strip())
+
+    deadline = time.monotonic() + 20
+    while not running():
+        assert time.monotonic() < deadline, "the command never started"
+        time.sleep(0.05)
+    started = time.monotonic()
+    session.cancel()
+    took = time.monotonic() - started
+    assert not running()  # the whole tree is gone
+    assert took < 5, took  # killed at once, not after the 30 s (the 409s were retried)
+    (result,) = bodies(client, task.id, "userInput", "tool_result")
+    (item,) = result["tool_results"]
+    assert item["is_error"] and item["content"]["error"] == "cancelled by the user"
+    kinds = [b["type"] for b in (e["eventBody"] for e in raw_events(client, task.id))]
+    assert kinds.index("tool_result") < kinds.index("user_cancel")  # the result first
+
+
+def test_cancel_is_retried_while_the_service_answers_409() -> None:
+    from neo_notebook import ConflictError
+    from neo_notebook._session import CANCEL_BACKOFF, TaskSession
+
+    class Parked:
+        """A client whose cancel meets a parked task twice, then lands."""
+
+        def __init__(self) -> None:
+            self.cancels = 0
+
+        def tail(self, task_id: str) -> Any:
+            return None
+
+        def cancel(self, task_id: str) -> None:
+            self.cancels += 1
+            if self.cancels <= 2:
+                raise ConflictError(409, "cannot respond while a request is still ongoing")
+
+    class Work:
+        def interrupt(self) -> bool:
+            return True
+
+    parked = Parked()
+    session = TaskSession(parked, "t")  # type: ignore[arg-type]
+    session.attach(Work())
+    slept: list[float] = []
+    session.follow = lambda: None  # type: ignore[method-assign]  # no thread in a unit test
+    session.cancel(sleep=slept.append)
+    assert parked.cancels == 3 and slept == list(CANCEL_BACKOFF[:2])
+
+    parked = Parked()
+    plain = TaskSession(parked, "t")  # type: ignore[arg-type]
+    with pytest.raises(ConflictError):  # nothing of ours is parked: a 409 is the answer
+        plain.cancel(sleep=slept.append)
+    assert parked.cancels == 1
