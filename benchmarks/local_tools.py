@@ -193,7 +193,7 @@ def bench_loop(turns: int, latency: float = 0.01) -> bool:
                 runner = client.runner(task.id, ws)
                 while True:
                     session.refresh(raise_errors=True)
-                    if session.log.waiting_tool_calls:
+                    if session.waiting_tool_calls:
                         tool_time, start = 0.0, time.perf_counter()
                         ran = runner.run_pending()
                         loop += time.perf_counter() - start - tool_time

@@ -544,7 +544,7 @@ class NeoMagics(Magics):
         session = client.session(self._task())
         session.refresh(raise_errors=True)
         task, pending = session.task, session.pending_approval
-        waiting = session.log.waiting_tool_calls
+        waiting = session.waiting_tool_calls
         name = (task.name if task else "") or session.log.name or "(unnamed)"
         print(
             f"{session.task_id}: {name}, {_STATUS_WORDS.get(session.status, session.status)}"

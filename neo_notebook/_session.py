@@ -236,6 +236,13 @@ class TaskSession:
         return pending[-1] if pending else None
 
     @property
+    def waiting_tool_calls(self) -> list[ToolRun]:
+        """Calls Neo asked this machine to run that no result has answered yet (a copy,
+        safe to read while the follower folds new events)."""
+        with self._lock:
+            return self.log.waiting_tool_calls
+
+    @property
     def answers(self) -> dict[str, Answer]:
         """The answers this process sent, by request id (the client's record)."""
         return self.client.answers(self.task_id)

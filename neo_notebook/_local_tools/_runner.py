@@ -172,7 +172,7 @@ class ToolRunner:
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo-tools")
             self._unsubscribe = self.session.subscribe(self._on_update)
         self.session.attach(self)
-        if self.session.log.waiting_tool_calls:
+        if self.session.waiting_tool_calls:
             self._schedule()
         self.session.follow()
 
@@ -187,7 +187,7 @@ class ToolRunner:
             worker.shutdown(wait=False)
 
     def _on_update(self, update: SessionUpdate) -> None:
-        if update.events and self.session.log.waiting_tool_calls:
+        if update.events and self.session.waiting_tool_calls:
             self._schedule()
 
     def _schedule(self) -> None:
@@ -220,7 +220,7 @@ class ToolRunner:
         (it is kept and posted by the next round)."""
         done: list[LocalRun] = []
         with self._lock:
-            for batch in _batches(self.session.log.waiting_tool_calls):
+            for batch in _batches(self.session.waiting_tool_calls):
                 runs = self._answer(batch)
                 if runs is None:
                     continue  # another runner of this process is on it
@@ -319,7 +319,7 @@ class ToolRunner:
     def interrupt(self) -> bool:
         """Stop the tool that runs (its whole process tree), answer the batch with what
         happened ("cancelled by the user"), and post it; True if anything was waiting."""
-        waiting = bool(self.session.log.waiting_tool_calls) or self._running
+        waiting = bool(self.session.waiting_tool_calls) or self._running
         if not waiting:
             return False
         self._cancel.set()
