@@ -82,6 +82,7 @@ __all__ = [
     "NeoClient",
     "NeoConnectionError",
     "NeoError",
+    "NeoInbox",
     "NeoTimeoutError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -115,6 +116,7 @@ __all__ = [
 _LAZY = {
     # Imported on first use: the widget pulls in anywidget, the frames pandas.
     "NeoChat": "._widget",
+    "NeoInbox": "._inbox_widget",
     "ExportSummary": "._history",
     "History": "._history",
     "SyncSummary": "._sync",

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ._history import ExportSummary, History
+    from ._inbox_widget import NeoInbox
     from ._local_tools import LocalRun, ToolRunner, Workspace
     from ._sync import SyncSummary
     from ._tail import EventTail
@@ -668,6 +669,27 @@ class NeoClient:
                 )
             self.runner(task_id, workspace).start()
         return chat
+
+    def inbox(
+        self,
+        *,
+        poll_seconds: float = 5.0,
+        follow_cap: int = 50,
+        page_size: int = 50,
+        **filters: Any,
+    ) -> NeoInbox:
+        """Every task that needs you, in one place: the tasks waiting for an approval first
+        (approve or reject right in the list), then those Neo works on, then the rest.
+
+        Takes the filters of :meth:`list_tasks` (done by the server, and controls in the
+        widget). The list is read again every ``poll_seconds``; the ``follow_cap`` most
+        recently active tasks are followed, each for one request per read.
+        """
+        from ._inbox_widget import NeoInbox
+
+        return NeoInbox(
+            self, poll_seconds=poll_seconds, follow_cap=follow_cap, page_size=page_size, **filters
+        )
 
     def events_frame(self, task_id: str) -> pd.DataFrame:
         """One task's events as a DataFrame (see :func:`neo_notebook.events_frame`)."""

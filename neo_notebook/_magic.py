@@ -555,6 +555,9 @@ class NeoMagics(Magics):
     def _chat(self, client: NeoClient, args: argparse.Namespace) -> Any:
         return client.chat(self._task())
 
+    def _inbox(self, client: NeoClient, args: argparse.Namespace) -> Any:
+        return client.inbox()
+
     def _help_command(self, client: NeoClient | None, args: argparse.Namespace) -> None:
         print(self._help())
 
@@ -629,6 +632,11 @@ COMMANDS: dict[str, Command] = {
         "", "Show the current task's status and what Neo waits for.", NeoMagics._status
     ),
     "chat": Command("", "Show the current task's chat panel.", NeoMagics._chat),
+    "inbox": Command(
+        "",
+        "Show every task that needs you (approvals first), live; open one for its chat.",
+        NeoMagics._inbox,
+    ),
     "use": Command("ID", "Make task ID the current task.", NeoMagics._use),
     "new": Command("", "Make the next %%neo cell start a new task.", NeoMagics._new),
     "approve": Command(

@@ -284,14 +284,17 @@ class TaskSession:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def refresh(self, *, raise_errors: bool = False) -> list[Event]:
+    def refresh(self, *, raise_errors: bool = False, task: Task | None = None) -> list[Event]:
         """Fetch the task and any new events now; returns the new events.
 
-        A failure is kept as :attr:`error` (and published), or raised with ``raise_errors``.
+        ``task``: the task as just read elsewhere (a listing), so only the events are
+        fetched: a quiet task then costs one request. A failure is kept as :attr:`error`
+        (and published), or raised with ``raise_errors``.
         """
         with self._apply_lock:
             try:
-                task = self.client.get_task(self.task_id)
+                if task is None:
+                    task = self.client.get_task(self.task_id)
                 new = self._tail.poll()
             except NeoError as exc:
                 if raise_errors:

@@ -308,6 +308,15 @@ class NeoEmulator:
             self._task(task_id).status = status
             self._store.cond.notify_all()
 
+    def delete_task(self, task_id: str) -> None:
+        """Make a task vanish, as one deleted elsewhere does: it is no longer listed and its
+        reads answer 404."""
+        with self._store.cond:
+            self._task(task_id)
+            del self._store.tasks[task_id]
+            self._store.order.remove(task_id)
+            self._store.cond.notify_all()
+
     def agent_done(self, task_id: str, timeout: float = 10) -> bool:
         """Wait until the scripted agent has finished the task's current turn; False on timeout."""
         with self._store.cond:
