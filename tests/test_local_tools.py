@@ -168,11 +168,31 @@ def test_escapes_are_refused_by_every_path_tool(ws: Workspace, outside: Path) ->
 
 
 def test_the_error_names_the_joined_path_and_the_roots(ws: Workspace, scratch: Path) -> None:
+    outcome = run_tool(ws, "filesystem__read", {"file_path": "/etc/hostname"})
+    assert outcome.content == {
+        "error": f'path "/etc/hostname" is outside the allowed roots [{ws.root} {scratch}]'
+    }
+    # A relative path is the workspace's: the temp dirs are roots for absolute paths only.
     outcome = run_tool(ws, "filesystem__read", {"file_path": "../x"})
     parent = ws.root.parent
     assert outcome.content == {
-        "error": f'path "{parent}/x" is outside the allowed roots [{ws.root} {scratch}]'
+        "error": f'path "{parent}/x" is outside the allowed roots [{ws.root}]'
     }
+
+
+def test_dot_dot_never_leaves_the_workspace_even_for_the_temp_dir(
+    ws: Workspace, scratch: Path
+) -> None:
+    relative = os.path.relpath(scratch / "leak.txt", ws.root)
+    assert relative.startswith("..")
+    outcome = run_tool(ws, "filesystem__write", {"file_path": relative, "content": "x"})
+    assert outcome.is_error and "outside the allowed roots" in str(outcome.content)
+    assert not (scratch / "leak.txt").exists()
+    # Named absolutely, the temp dir is allowed, as in the CLI.
+    absolute = run_tool(
+        ws, "filesystem__write", {"file_path": str(scratch / "ok.txt"), "content": "x"}
+    )
+    assert not absolute.is_error and (scratch / "ok.txt").read_text() == "x"
 
 
 def test_the_temp_dir_and_symlinks_inside_are_allowed(ws: Workspace, scratch: Path) -> None:

@@ -6,6 +6,10 @@ folded, and every symlink resolved (for a path that does not exist yet, those of
 existing ancestor) *before* it is checked against the roots, so neither ``..`` nor a symlink
 inside the workspace that points outside can escape. The error names the joined path and the
 roots, in the CLI's words: ``path "<p>" is outside the allowed roots [<root> /tmp]``.
+
+Stricter than the CLI in one way: the temp dirs are roots for absolute paths only. A relative
+path is the workspace's, so one that ``..`` takes out of the workspace is refused even where
+it would land in ``/tmp`` (a workspace under ``/tmp`` must not leak into its neighbours).
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ class Roots:
         resolved = Path(os.path.realpath(target))
         if not allow_missing and not resolved.exists():
             raise ToolError(f"resolving {go_quote(target)}: no such file or directory")
-        roots = (self.root,) if only_root else self.all
+        relative = not os.path.isabs(path)
+        roots = (self.root,) if only_root or relative else self.all
         if any(resolved == root or root in resolved.parents for root in roots):
             return resolved
         listed = " ".join(str(r) for r in roots)
