@@ -207,6 +207,11 @@ class Inbox:
                 stale = [tid for tid in self._followed if tid not in wanted]
                 for task_id in stale:
                     self._unfollow(task_id)
+                unread = [tid for tid in wanted if tid not in self._followed]
+            if reset or unread:
+                # Paint what the listing says at once; the sessions read next fill it in.
+                self._rebuild(reset=reset)
+                reset = False
             # A task's session reads its new events only: the listing gave its status.
             list(self._pool.map(self._read, [self._tasks[tid] for tid in wanted]))
             self._rebuild(reset=reset)
