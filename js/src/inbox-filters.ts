@@ -103,6 +103,15 @@ export class FilterBar {
       this.set({ exclude_sources: checked });
     });
 
+    // A dropdown: Escape or a click elsewhere folds it.
+    this.exclude.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !this.exclude.open) return;
+      event.preventDefault();
+      this.exclude.open = false;
+      this.excludeSummary.focus();
+    });
+    document.addEventListener("click", this.foldExclude);
+
     this.el.append(this.query, this.status, this.sort, this.direction, this.type, this.exclude);
     this.draw();
   }
@@ -127,10 +136,17 @@ export class FilterBar {
     }
   }
 
-  /** Stop a pending search: the view is going away. */
+  /** Stop a pending search and the page-wide listener: the view is going away. */
   dispose(): void {
     this.cancelQuery();
+    document.removeEventListener("click", this.foldExclude);
   }
+
+  private readonly foldExclude = (event: MouseEvent): void => {
+    if (this.exclude.open && !this.exclude.contains(event.target as Node)) {
+      this.exclude.open = false;
+    }
+  };
 
   private scheduleQuery(): void {
     this.cancelQuery();

@@ -33,7 +33,8 @@ export class InboxList {
 
   constructor(
     private readonly handlers: Omit<RowActions, "answered">,
-    private now: number,
+    /** The time now, in ms; a new row reads it, ticks pass it on. */
+    private readonly clock: () => number,
   ) {
     this.el = h("div", "neo-inbox-sections");
     const parts = {} as Record<InboxSection, SectionParts>;
@@ -76,8 +77,8 @@ export class InboxList {
     this.views.get(taskId)?.setCard(card);
   }
 
-  tick(now: number): void {
-    this.now = now;
+  tick(): void {
+    const now = this.clock();
     for (const view of this.views.values()) view.tick(now);
   }
 
@@ -93,7 +94,7 @@ export class InboxList {
   private viewFor(row: InboxRow): RowView {
     let view = this.views.get(row.id);
     if (!view) {
-      view = new RowView(row, this.now, {
+      view = new RowView(row, this.clock(), {
         ...this.handlers,
         answered: (answered) => this.focusAfter(answered),
       });

@@ -68,7 +68,7 @@ export function render({ model, el }: Props): () => void {
       open: (task_id) => act({ type: "open", task_id }),
       expand: (task_id) => act({ type: "expand", task_id }),
     },
-    Date.now(),
+    () => Date.now(),
   );
 
   const more = button("neo-button neo-inbox-more", "Load more", "inbox-more");
@@ -193,7 +193,7 @@ export function render({ model, el }: Props): () => void {
     more.disabled = true;
   });
 
-  const ticker = setInterval(() => list.tick(Date.now()), TICK_MS);
+  const ticker = setInterval(() => list.tick(), TICK_MS);
 
   updateBanner();
   filters.setSources(model.get("sources"));

@@ -25,14 +25,15 @@ export class RowStore {
 
   /** Apply a `rows` message; returns the ids that left (only a reset drops rows). */
   apply(rows: readonly InboxRow[], reset: boolean): string[] {
+    const valid = rows.filter((row) => typeof row?.id === "string");
     const gone: string[] = [];
     if (reset) {
-      const keep = new Set(rows.map((row) => row.id));
+      const keep = new Set(valid.map((row) => row.id));
       for (const id of this.rows.keys()) if (!keep.has(id)) gone.push(id);
       this.rows.clear();
     }
     // Map keeps insertion order, and `set` on a known key keeps its place.
-    for (const row of rows) if (row && typeof row.id === "string") this.rows.set(row.id, row);
+    for (const row of valid) this.rows.set(row.id, row);
     return gone;
   }
 

@@ -512,6 +512,21 @@ describe("filters", () => {
     });
   });
 
+  it("the source list folds on Escape and on a click elsewhere", () => {
+    inbox.mount();
+    const exclude = q<HTMLDetailsElement>(inbox.el, "inbox-filter-exclude");
+    exclude.open = true;
+    q(exclude, "inbox-filter-exclude-source").dispatchEvent(
+      new KeyboardEvent("keydown", { key: "Escape", bubbles: true }),
+    );
+    expect(exclude.open).toBe(false);
+    exclude.open = true;
+    q(exclude, "inbox-filter-exclude-source").click();
+    expect(exclude.open).toBe(true);
+    document.body.click();
+    expect(exclude.open).toBe(false);
+  });
+
   it("searches after a pause, or at once on Enter, never twice for the same words", () => {
     vi.useFakeTimers();
     const model = inbox.mount();
