@@ -174,6 +174,7 @@ export class RowView {
     this.el.dataset.taskId = row.id;
     this.el.dataset.section = row.section;
     this.el.dataset.status = row.status;
+    this.el.dataset.request = String(row.request !== null);
     this.drawSummary();
     this.drawState();
     if (this.expanded && !this.cardAsked && row.request) this.askCard();

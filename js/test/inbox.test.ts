@@ -241,6 +241,17 @@ describe("one decision per request", () => {
     expect(model.sentOfType("approve")).toHaveLength(2);
   });
 
+  it("an ack with ok null (nothing done) unlocks quietly", async () => {
+    const model = inbox.mount();
+    model.rows([needsYou("a")], true);
+    const el = row(inbox.el, "a");
+    q<HTMLButtonElement>(el, "inbox-approve").click();
+    model.ack(model.sentOfType("approve")[0], null);
+    await flush();
+    expect(q<HTMLButtonElement>(el, "inbox-approve").disabled).toBe(false);
+    expect(visible(q(el, "inbox-note"))).toBe(false);
+  });
+
   it("rejects with instructions, after a confirm", async () => {
     const model = inbox.mount();
     model.rows([needsYou("a")], true);
