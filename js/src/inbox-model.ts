@@ -4,7 +4,8 @@
  *
  * Python lists the tasks, follows the ones that matter and sends rows already sorted into
  * sections, with the request of each task that waits for a person already in words. The
- * front-end draws rows; it never re-derives what a task's status or request means.
+ * front-end draws rows; it never re-derives what a task's status or request means. Within a
+ * section it orders rows as `Inbox.rows` does (see inbox-store.ts), since upserts move them.
  *
  * Every string in a row (names, descriptions, labels, file names) is untrusted: it comes
  * from the agent or from whoever started the task, and goes into the page as text only.
@@ -106,7 +107,7 @@ export interface InboxRow {
 export interface RowsMessage {
   type: "rows";
   rows: InboxRow[];
-  /** true: these rows replace all; false: upsert by id. */
+  /** true: these rows replace all; false: upsert by id (only the rows that changed). */
   reset: boolean;
 }
 
@@ -144,7 +145,7 @@ export type InboxAction =
   /** The whole filters object, every time. */
   | { type: "filter"; filters: InboxFilters }
   | { type: "more" }
-  /** Sent once per view on render: the kernel answers with a `rows` reset. */
+  /** Sent once per view on render: the kernel answers with a `rows` reset, and no ack. */
   | { type: "sync" };
 
 export type InboxViewMessage = InboxAction & { request_id: string };

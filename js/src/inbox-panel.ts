@@ -202,7 +202,7 @@ export function render({ model, el }: Props): () => void {
   updateLoading();
   list.setOpened(model.get("opened") ?? null);
   showRows();
-  void act({ type: "sync" });
+  requests.post({ type: "sync" });
 
   return () => {
     clearInterval(ticker);

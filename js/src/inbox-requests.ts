@@ -24,6 +24,11 @@ export class Requests {
     });
   }
 
+  /** Send without waiting for an ack (`sync`, which the kernel answers with rows). */
+  post(action: InboxAction): void {
+    this.send({ ...action, request_id: newRequestId() });
+  }
+
   /** An `ack` from the kernel; false when it answers another view. */
   resolve(ack: InboxAck): boolean {
     const resolve = this.pending.get(ack.request_id);

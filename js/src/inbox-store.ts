@@ -1,9 +1,10 @@
 /**
- * The rows an inbox view holds, by task id, in the kernel's order. Pure: no DOM, no model.
+ * The rows an inbox view holds, by task id. Pure: no DOM, no model.
  *
- * A reset sets the order; an upsert keeps a known row in its place and adds new rows after
- * the others, in the order sent. The kernel sends a reset whenever the order itself changes
- * (a new sort, a re-listing).
+ * Each section is shown in the order Python's `Inbox.rows` has (`_row_order` in
+ * neo_notebook/_inbox.py), kept here too because upserts arrive one row at a time and move
+ * rows: Needs you longest waiting first (`waiting_since`, else `last_activity`), Working and
+ * Recent newest activity first. A missing time counts as the epoch; ties keep arrival order.
  */
 
 import { type InboxRow, type InboxSection, SECTIONS } from "./inbox-model";
@@ -32,7 +33,6 @@ export class RowStore {
       for (const id of this.rows.keys()) if (!keep.has(id)) gone.push(id);
       this.rows.clear();
     }
-    // Map keeps insertion order, and `set` on a known key keeps its place.
     for (const row of valid) this.rows.set(row.id, row);
     return gone;
   }
@@ -48,6 +48,23 @@ export class RowStore {
     for (const row of this.rows.values()) {
       out[SECTIONS.includes(row.section) ? row.section : "recent"].push(row);
     }
+    // Array.prototype.sort is stable: equal times keep the order rows arrived in.
+    out.needs_you.sort(
+      (a, b) => time(a.waiting_since ?? a.last_activity) - time(b.waiting_since ?? b.last_activity),
+    );
+    out.working.sort(newestFirst);
+    out.recent.sort(newestFirst);
     return out;
   }
+}
+
+function newestFirst(a: InboxRow, b: InboxRow): number {
+  return time(b.last_activity) - time(a.last_activity);
+}
+
+/** An ISO time in ms; 0 when missing or unreadable (as Python's `_timestamp`). */
+function time(iso: string | null | undefined): number {
+  if (!iso) return 0;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? 0 : ms;
 }

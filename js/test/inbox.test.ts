@@ -51,7 +51,7 @@ describe("layout", () => {
     expect(visible(section("needs_you").querySelector(".neo-inbox-empty")!)).toBe(true);
   });
 
-  it("sorts rows into their sections, in the kernel's order, and counts them", () => {
+  it("sorts rows into their sections and counts them", () => {
     const model = inbox.mount();
     model.rows(
       [needsYou("a"), working("w1"), recent("r1"), needsYou("b"), recent("r2"), working("w2")],
@@ -146,12 +146,18 @@ describe("layout", () => {
 });
 
 describe("rows: reset, upsert, remove", () => {
-  it("upserts by id, keeping a row's place and element, and adds new rows after", () => {
+  it("upserts by id, keeping a row's element, and places rows by their times", () => {
     const model = inbox.mount();
-    model.rows([recent("r1"), recent("r2")], true);
+    model.rows(
+      [recent("r1", { last_activity: ago(10) }), recent("r2", { last_activity: ago(20) })],
+      true,
+    );
     const first = row(inbox.el, "r1");
-    model.rows([recent("r1", { name: "Renamed" }), recent("r3")]);
-    expect(rowIds("recent")).toEqual(["r1", "r2", "r3"]);
+    model.rows([
+      recent("r1", { name: "Renamed", last_activity: ago(30) }),
+      recent("r3", { last_activity: ago(1) }),
+    ]);
+    expect(rowIds("recent")).toEqual(["r3", "r2", "r1"]);
     expect(row(inbox.el, "r1")).toBe(first);
     expect(first.querySelector(".neo-inbox-name")?.textContent).toBe("Renamed");
   });
@@ -168,7 +174,7 @@ describe("rows: reset, upsert, remove", () => {
   it("a reset replaces everything, in its order", () => {
     const model = inbox.mount();
     model.rows([recent("r1"), recent("r2"), needsYou("a")], true);
-    model.rows([recent("r3"), recent("r1")], true);
+    model.rows([recent("r3", { last_activity: ago(1) }), recent("r1")], true);
     expect(rowIds("recent")).toEqual(["r3", "r1"]);
     expect(rowIds("needs_you")).toEqual([]);
     expect(section("needs_you").textContent).toContain("Nothing needs you.");
