@@ -1,5 +1,7 @@
-// Bundles the panel, with its Markdown renderer, sanitizer and highlighter (no CDN, works
-// offline), into the Python package: ../neo_notebook/static/widget.{js,css}.
+// Bundles the chat panel and the inbox, each with the Markdown renderer, sanitizer and
+// highlighter it uses (no CDN, works offline), into the Python package:
+// ../neo_notebook/static/{widget,inbox}.{js,css}. Each entry is a single file anywidget loads
+// on its own, so shared modules are bundled into both.
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -9,7 +11,7 @@ mkdirSync(outdir, { recursive: true });
 
 await esbuild.build({
   absWorkingDir: fileURLToPath(new URL(".", import.meta.url)),
-  entryPoints: { widget: "src/widget.ts" },
+  entryPoints: { widget: "src/widget.ts", inbox: "src/inbox.ts" },
   outdir,
   bundle: true,
   format: "esm",

@@ -1,0 +1,199 @@
+import type { AnyModel } from "@anywidget/types";
+import { afterEach, beforeEach, vi } from "vitest";
+import { EMPTY_FILTERS, type InboxModel, type InboxRow } from "../src/inbox-model";
+import { render } from "../src/inbox-panel";
+
+type Handler = (...args: any[]) => void;
+
+/** An inbox model without a kernel: records what the view sends, lets tests push. */
+export class FakeInboxModel implements AnyModel<InboxModel> {
+  state: InboxModel;
+  sent: Record<string, any>[] = [];
+  private handlers = new Map<string, Handler[]>();
+  widget_manager = {
+    get_model: () => Promise.reject(new Error("no widget manager in tests")),
+  };
+
+  constructor(state: Partial<InboxModel> = {}) {
+    this.state = {
+      filters: { ...EMPTY_FILTERS },
+      sources: ["api", "console", "cli", "slack", "schedule", "github", "code-review"],
+      following: 0,
+      follow_cap: 20,
+      poll_seconds: 10,
+      listed: 0,
+      has_more: false,
+      banner: null,
+      opened: null,
+      loading: false,
+      ...state,
+    };
+  }
+
+  get<K extends keyof InboxModel>(key: K): InboxModel[K] {
+    return this.state[key];
+  }
+
+  set<K extends keyof InboxModel>(key: K, value: InboxModel[K]): void {
+    this.state[key] = value;
+    this.emit(`change:${key}`);
+  }
+
+  on(name: string, callback: Handler): void {
+    this.handlers.set(name, [...(this.handlers.get(name) ?? []), callback]);
+  }
+
+  off(name?: string | null, callback?: Handler | null): void {
+    for (const [event, list] of this.handlers) {
+      if (name && event !== name) continue;
+      this.handlers.set(
+        event,
+        list.filter((h) => callback && h !== callback),
+      );
+    }
+  }
+
+  save_changes(): void {}
+
+  send(content: Record<string, unknown>): void {
+    this.sent.push(content);
+  }
+
+  emit(name: string, ...args: unknown[]): void {
+    for (const handler of this.handlers.get(name) ?? []) handler(...args);
+  }
+
+  receive(message: unknown): void {
+    this.emit("msg:custom", message, []);
+  }
+
+  listenerCount(): number {
+    return [...this.handlers.values()].reduce((n, list) => n + list.length, 0);
+  }
+
+  sentOfType(type: string): Record<string, any>[] {
+    return this.sent.filter((m) => m.type === type);
+  }
+
+  /** Answer a message this view sent. */
+  ack(message: Record<string, any>, ok: boolean | null = true, error: string | null = null): void {
+    this.receive({ type: "ack", request_id: message.request_id, ok, error });
+  }
+
+  rows(rows: InboxRow[], reset = false): void {
+    this.receive({ type: "rows", rows, reset });
+  }
+}
+
+export const NOW = Date.parse("2025-01-15T10:30:00Z");
+
+export function ago(minutes: number): string {
+  return new Date(NOW - minutes * 60_000).toISOString();
+}
+
+/** A row waiting for a person, with a request. */
+export function needsYou(id: string, fields: Partial<InboxRow> = {}): InboxRow {
+  return {
+    id,
+    name: `Task ${id}`,
+    section: "needs_you",
+    status: "awaiting_approval",
+    source: "slack",
+    trigger: { label: "Slack", tone: "info" },
+    waiting_since: ago(12),
+    last_activity: ago(12),
+    tokens_used: 1500,
+    entities: [],
+    request: {
+      id: `req_${id}`,
+      kind: "Approve this plan",
+      description: "Resize the bucket",
+      sensitive: false,
+      tool: null,
+      files: [],
+    },
+    answer: null,
+    error: null,
+    can_answer: true,
+    ...fields,
+  };
+}
+
+export function working(id: string, fields: Partial<InboxRow> = {}): InboxRow {
+  return needsYou(id, {
+    section: "working",
+    status: "running",
+    request: null,
+    waiting_since: null,
+    last_activity: ago(2),
+    can_answer: false,
+    ...fields,
+  });
+}
+
+export function recent(id: string, fields: Partial<InboxRow> = {}): InboxRow {
+  return working(id, { section: "recent", status: "idle", last_activity: ago(90), ...fields });
+}
+
+export function q<T extends Element = HTMLElement>(root: ParentNode, testId: string): T {
+  const found = root.querySelector<T>(`[data-testid="${testId}"]`);
+  if (!found) throw new Error(`no [data-testid=${testId}]`);
+  return found;
+}
+
+export function qa<T extends Element = HTMLElement>(root: ParentNode, testId: string): T[] {
+  return Array.from(root.querySelectorAll<T>(`[data-testid="${testId}"]`));
+}
+
+export function visible(element: HTMLElement): boolean {
+  for (let node: HTMLElement | null = element; node; node = node.parentElement) {
+    if (node.hidden) return false;
+  }
+  return element.isConnected;
+}
+
+/** The row of `taskId`. */
+export function row(root: ParentNode, taskId: string): HTMLElement {
+  const found = root.querySelector<HTMLElement>(
+    `[data-testid="inbox-row"][data-task-id="${taskId}"]`,
+  );
+  if (!found) throw new Error(`no row ${taskId}`);
+  return found;
+}
+
+/** An inbox mounted in the document per test, and cleaned up (with its timers) after it. */
+export function inboxFixture(): {
+  readonly el: HTMLElement;
+  mount(state?: Partial<InboxModel>): FakeInboxModel;
+  cleanup(): void;
+} {
+  let host: HTMLElement | null = null;
+  let cleanups: Array<() => void> = [];
+  const cleanup = (): void => {
+    for (const fn of cleanups) fn();
+    cleanups = [];
+  };
+  beforeEach(() => {
+    host = document.createElement("div");
+    document.body.append(host);
+  });
+  afterEach(() => {
+    cleanup();
+    host?.remove();
+    vi.useRealTimers();
+  });
+  return {
+    get el(): HTMLElement {
+      if (!host) throw new Error("no inbox outside a test");
+      return host;
+    },
+    mount(state: Partial<InboxModel> = {}): FakeInboxModel {
+      const model = new FakeInboxModel(state);
+      cleanups.push(render({ model, el: host! }));
+      return model;
+    },
+    cleanup,
+  };
+}
+
+export const flush = (): Promise<void> => new Promise((resolve) => queueMicrotask(resolve));
