@@ -108,7 +108,7 @@ class NeoInbox(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
         """What the list shows, Needs you first."""
         return self.inbox.rows
 
-    def open(self, task_id: str | None) -> NeoChat | None:
+    def open_task(self, task_id: str | None) -> NeoChat | None:
         """Show a task's chat below the list (the chat ``client.chat(task_id)`` returns), or
         none."""
         chat = self.client.chat(task_id) if task_id else None  # type: ignore[attr-defined]
@@ -186,7 +186,7 @@ class NeoInbox(ipywidgets.VBox):  # type: ignore[misc]  # ipywidgets has no type
 
     def _open(self, content: dict[str, Any]) -> None:
         task_id = content.get("task_id")
-        self.open(task_id if isinstance(task_id, str) and task_id else None)
+        self.open_task(task_id if isinstance(task_id, str) and task_id else None)
 
     def _expand(self, content: dict[str, Any]) -> None:
         task_id = _text(content, "task_id")

@@ -5,6 +5,7 @@ the server, and tasks that vanish or may not be read."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+import json
 from typing import Any
 
 import pytest
@@ -163,3 +164,63 @@ def test_a_task_the_user_may_not_answer_says_why(emu: NeoEmulator) -> None:
             box.stop()
             for session in all_sessions(reader):
                 session.stop(join=10)
+
+
+# -- the widget (its messages, without a browser; tests/browser/test_inbox.py clicks) -------------
+
+
+def test_the_widget_sends_rows_answers_once_and_opens_a_chat(
+    client: NeoClient, emu: NeoEmulator
+) -> None:
+    from chat_helpers import Views
+
+    from neo_notebook import NeoChat, NeoInbox
+
+    inbox = NeoInbox(client, follow_cap=6, poll_seconds=30)
+    views = Views()
+    inbox.list.send = views  # type: ignore[method-assign]
+
+    def message(content: dict[str, Any]) -> None:
+        inbox._on_message(inbox.list, content, [])
+
+    try:
+        message({"type": "sync"})
+        wait_for(lambda: any(r["section"] == "needs_you" for r in inbox.rows), 15)
+        message({"type": "sync"})
+        (snapshot,) = [m for m in views.of_type("rows") if m["reset"]][-1:]
+        assert snapshot["rows"][0]["section"] == "needs_you"
+        row = snapshot["rows"][0]
+        loaded = len(views.of_type("rows"))
+        click = {
+            "type": "approve",
+            "task_id": row["id"],
+            "approval_request_id": row["request"]["id"],
+            "request_id": "r1",
+        }
+        message(click)
+        message(click)  # the same click resent: acted on once
+        assert views.ack("r1")["ok"] is True
+        # The change goes as that one row, not the list.
+        change = views.of_type("rows")[loaded:]
+        assert change and all(len(m["rows"]) == 1 for m in change)
+        assert max(len(json.dumps(m)) for m in change) < 4096
+        message({**click, "request_id": "r2"})  # a second click
+        second = views.ack("r2")
+        assert second["ok"] is False and "already approved" in second["error"]
+        assert len(confirmations(emu, row["id"])) == 1
+        other = next(t for t in emu.task_ids[:2] if t != row["id"])  # still waiting
+        message({"type": "expand", "task_id": other, "request_id": "r3"})
+        views.ack("r3")
+        (card,) = views.of_type("card")
+        assert card["card"]["diff"] and card["card"]["id"]
+        message({"type": "open", "task_id": row["id"], "request_id": "r4"})
+        views.ack("r4")
+        assert isinstance(inbox.children[1], NeoChat) and inbox.list.opened == row["id"]
+        message(
+            {"type": "filter", "filters": {"exclude_sources": ["schedule"]}, "request_id": "r5"}
+        )
+        assert views.ack("r5")["ok"] is True
+        assert inbox.list.filters["exclude_sources"] == ["schedule"]
+        assert emu.task_ids[0] not in {r["id"] for r in inbox.rows}
+    finally:
+        inbox.close()
