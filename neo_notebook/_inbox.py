@@ -46,6 +46,8 @@ _SOURCE_BADGES: Mapping[str, tuple[str, str]] = {
     "github": ("GitHub", "info"),
 }
 _DESCRIPTION_LIMIT = 300
+#: A request's type, in words.
+_KINDS = {"general": "Approval", "tool_permission": "Tool permission", "plan_exit": "Plan"}
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 Row = dict[str, Any]
@@ -399,8 +401,19 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _trigger_badge(trigger: TriggerEvent) -> tuple[str, str]:
-    label = trigger.badge_label or trigger.title or trigger.provider or "Automation"
-    return label, trigger.badge_tone or "info"
+    """What started the turn, in a word or two: the kinds a team knows (a schedule, a failed
+    deployment, Slack, a code review), else the trigger's own badge."""
+    kind = f"{trigger.event_type or ''} {trigger.provider or ''}".lower()
+    tone = trigger.badge_tone or "info"
+    if "deployment" in kind and ("fail" in kind or (trigger.badge_label or "").lower() == "failed"):
+        return "Failed deployment", trigger.badge_tone or "danger"
+    if "schedule" in kind:
+        return "Schedule", tone
+    if "slack" in kind:
+        return "Slack", tone
+    if "review" in kind or "pull_request" in kind:
+        return "Code review", tone
+    return trigger.badge_label or trigger.title or trigger.provider or "Automation", tone
 
 
 def _source_badge(task: Task) -> tuple[str, str]:
@@ -419,7 +432,7 @@ def _request(request: ApprovalRequest, session: TaskSession) -> dict[str, Any]:
         description = description[: _DESCRIPTION_LIMIT - 1] + "…"
     return {
         "id": request.id,
-        "kind": info["title"],
+        "kind": _KINDS.get(request.approval_type or "general", "Approval"),
         "description": description,
         "sensitive": request.sensitive,
         "tool": info["tool_name"],

@@ -4,8 +4,8 @@ the server, and tasks that vanish or may not be read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest

@@ -584,3 +584,14 @@ def test_local_options_are_checked_before_anything_is_sent(
     with pytest.raises(MagicUsageError, match="goes with --local"):
         cell(local_shell, "--allow write", "hi")
     assert list(neo_magics(local_shell).client().list_tasks()) == []
+
+
+def test_neo_inbox_shows_the_inbox(shell: InteractiveShell) -> None:
+    from neo_notebook import NeoInbox
+
+    inbox = line(shell, "inbox")
+    try:
+        assert isinstance(inbox, NeoInbox) and inbox.inbox.follow_cap == 50
+        assert "inbox" in COMMANDS and "%neo tasks" not in COMMANDS["inbox"].help
+    finally:
+        inbox.close()
