@@ -18,6 +18,11 @@ the results the client posts, with the real tools of `_cli_tools.py`:
 6. a final markdown answer: what it found, what it changed and what the preview said (a failed
    preview is reported as such, e.g. the Pulumi CLI not being installed).
 
+A message that starts with `run:` (`run: sleep 30`, `Run: pytest -q`) skips all that: Neo asks the
+client for one `shell__shell_execute` of the rest of the message (no `cwd`: the workspace root),
+then answers with its exit code and the end of its output, or says it was stopped, timed out or
+refused (the `error` of an error result). It is the way to make Neo run a given command.
+
 Every error result (`is_error`, or an edit answering `Error: ...`) and every empty one (no
 program, no match) ends the session with an answer that says so. The first turn also writes
 Neo's to-do list with `todo__TodoWrite`, a `cloud` call the client must not run.
@@ -73,6 +78,8 @@ PREVIEW = "pulumi__pulumi_preview"
 DEFAULT_STACK_NAME = "dev"
 ENTRY_FILES = ("index.ts", "index.js", "__main__.py", "main.go", "Program.cs", "Main.java")
 SIZE_PATTERN = "instanceType|instance_type"
+SHELL = "shell__shell_execute"
+RUN_PREFIX = re.compile(r"^\s*run:\s*", re.IGNORECASE)
 RESOURCE_PATTERN = r"\b[a-z][\w-]*\.[a-z]\w*\.[A-Z]\w*\("
 """A resource declaration in TypeScript or Python: `aws.ec2.Instance(`."""
 _INSTANCE_TYPE = re.compile(
@@ -123,9 +130,19 @@ class LocalSession:
     failure: str = ""
     preview: Any = None
     """The preview's result `content`."""
+    command: str = ""
+    """A `run: <command>` request: the one command to run."""
+    ran: Any = None
+    """The command's result `content` (and whether it was an error)."""
 
     def start(self) -> Move:
-        """The first move: look at the workspace."""
+        """The first move: look at the workspace (or run the command asked for)."""
+        if self.command:
+            self.stage = "shell"
+            return Move(
+                f"Running `{self.command}` in your workspace.",
+                [(SHELL, call_args(SHELL, command=self.command))],
+            )
         args = call_args("filesystem__directory_tree", path=".", depth=2)
         return Move(
             "I'll work in your workspace: first a look at its files to find the Pulumi program.",
@@ -135,7 +152,10 @@ class LocalSession:
     def advance(self, results: list[Result]) -> Move | None:
         """The next move once `results` came back; None means `finish` answers now."""
         failed = [(name, body) for name, _, body, error in results if error]
-        if failed and self.stage != "preview":  # a failed preview is reported as such
+        if failed and self.stage not in (
+            "preview",
+            "shell",
+        ):  # a failed preview is reported as such
             name, body = failed[0]
             self.stage = "failed"
             self.failure = f"`{name}` failed: {_error_text(body)}"
@@ -145,6 +165,11 @@ class LocalSession:
         return move
 
     # -- each stage reads the results of the one before ------------------------------------
+
+    def _after_shell(self, results: list[Result]) -> Move | None:
+        self.ran = (results[0][2], results[0][3])
+        self.stage = "ran"
+        return None
 
     def _after_survey(self, results: list[Result]) -> Move | None:
         entries = directory_entries(results[0][2])
@@ -265,6 +290,8 @@ class LocalSession:
     def finish(self, *, declined: str | None = None) -> str:
         """The final answer, in markdown, once the session ends (`declined`: no preview)."""
         stage = self.stage
+        if stage == "ran":
+            return _shell_report(self.command, *self.ran)
         found = self._found()
         if stage == "no_program":
             listed = ", ".join(f"`{n}`" for n in self.listed[:8]) or "nothing"
@@ -355,6 +382,21 @@ def _resource(line: str) -> str:
     """`name` (`type`) of a declaration line grep found, else the line itself."""
     found = _DECLARATION.search(line)
     return f"`{found.group(3)}` (`{found.group(1)}`)" if found else f"`{line.strip()}`"
+
+
+def _shell_report(command: str, body: Any, is_error: bool) -> str:
+    """Neo's answer once the command it asked for came back."""
+    if not isinstance(body, dict):
+        return f"`{command}` came back with an unexpected result: `{str(body)[:200]}`."
+    tail = "\n".join(
+        (str(body.get("stdout") or "") + str(body.get("stderr") or "")).splitlines()[-10:]
+    )
+    shown = f"\n\n```\n{tail}\n```" if tail.strip() else ""
+    if body.get("timed_out"):
+        return f"`{command}` timed out and was killed.{shown}"
+    if is_error:
+        return f"`{command}` did not finish: {_error_text(body)}.{shown}"
+    return f"`{command}` exited with code {body.get('exit_code')}.{shown}"
 
 
 def _one_size_down(size: str) -> str | None:
@@ -488,11 +530,17 @@ class LocalTurns:
         """The first steps of a CLI-mode request: the to-do list, then the first local call."""
         project, stack = self.agent.stack(task)
         stack_name = stack if any(e.get("type") == "stack" for e in task.entities) else "dev"
+        run = RUN_PREFIX.match(message)
         session = LocalSession(
-            message=message, change=content.asks_for_change(message), stack=stack_name
+            message=message,
+            change=content.asks_for_change(message),
+            stack=stack_name,
+            command=message[run.end() :].strip() if run else "",
         )
         session.project = project
         task.local = session
+        if session.command:
+            return self._play(task, session, session.start(), meter)
         todos = [
             {"content": "Find the Pulumi program in the workspace", "status": "in_progress"},
             {"content": "Read the program and find what to look at", "status": "pending"},

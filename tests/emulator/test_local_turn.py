@@ -321,3 +321,40 @@ def test_force_cancel_unparks(current: NeoEmulator, chttp: Http) -> None:
     item = {"tool_call_id": call["id"], "name": call["name"], "content": {"entries": []}}
     assert chttp.send(task_id, {"type": "tool_result", "tool_results": [item]}).status_code == 400
     assert chttp.send(task_id, {"type": "user_message", "content": "again"}).status_code == 202
+
+
+def test_run_prefix_asks_for_one_shell_command_and_reports_it(
+    current: NeoEmulator, chttp: Http
+) -> None:
+    task_id = chttp.create("run: echo hi; exit 3", toolExecutionMode="cli")
+    call = parked_call(current, chttp, task_id)
+    assert call["name"] == "shell__shell_execute"
+    assert call["args"] == {"command": "echo hi; exit 3"}
+    item = {
+        "tool_call_id": call["id"],
+        "name": call["name"],
+        "content": {"stdout": "hi\n", "stderr": "", "exit_code": 3},
+        "is_error": False,
+    }
+    chttp.send(
+        task_id, {"type": "exec_tool_call", "tool_call_id": call["id"], "name": call["name"]}
+    )
+    assert chttp.send(task_id, {"type": "tool_result", "tool_results": [item]}).status_code == 202
+    assert current.agent_done(task_id)
+    answer = chttp.bodies(task_id)[-1]
+    assert answer["type"] == "assistant_message" and answer["is_final"] is True
+    assert "exited with code 3" in answer["content"] and "hi" in answer["content"]
+
+
+def test_run_prefix_reports_a_stopped_command(current: NeoEmulator, chttp: Http) -> None:
+    task_id = chttp.create("Run: sleep 30", toolExecutionMode="cli")
+    call = parked_call(current, chttp, task_id)
+    item = {
+        "tool_call_id": call["id"],
+        "name": call["name"],
+        "content": {"stdout": "", "stderr": "", "exit_code": -1, "error": "cancelled by the user"},
+        "is_error": True,
+    }
+    assert chttp.send(task_id, {"type": "tool_result", "tool_results": [item]}).status_code == 202
+    assert current.agent_done(task_id)
+    assert "did not finish: cancelled by the user" in chttp.bodies(task_id)[-1]["content"]
