@@ -375,13 +375,23 @@ class NeoMagics(Magics):
                 "Nothing was sent."
             )
         if task_id is None or session is None:
-            task = client.create_task(message, entities=entities, workspace=workspace)
+            if workspace is not None and not args.quiet:
+                # The panel shown below starts the runner as the one who asks, so the first
+                # call it does not allow is asked about, not refused before it shows.
+                task = client.create_task(
+                    message, entities=entities, tool_execution_mode="cli", source="cli"
+                )
+            else:
+                task = client.create_task(message, entities=entities, workspace=workspace)
             task_id = self.current_task = task.id
             session, before = client.session(task_id), 0
         else:
             before = session.event_count
             if workspace is not None:
-                client.runner(task_id, workspace).start()
+                runner = client.runner(task_id, workspace)
+                if not args.quiet:
+                    client.chat(task_id).supervise(runner)  # asks before it can refuse
+                runner.start()
             if answered:
                 pass  # the cell was the answer to Neo's request: nothing else is sent
             elif (task_id, text) in self._sent and not args.resend:
@@ -394,7 +404,9 @@ class NeoMagics(Magics):
                 session.refresh_soon()
         self._sent.add((task_id, text))
         if not args.quiet:
-            display(client.chat(task_id))
+            # With --local the panel asks about what --allow does not cover; with --quiet
+            # nobody is asked and such calls are refused.
+            display(client.chat(task_id, workspace=workspace))
         if args.wait:
             runner = client.runner(task_id, workspace) if workspace is not None else None
             self._wait(

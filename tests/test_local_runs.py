@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat_helpers import wait_for
+from chat_helpers import Views, front_end, wait_for
 
-from neo_notebook import NeoClient, Workspace
+from neo_notebook import NeoChat, NeoClient, Workspace
 from neo_notebook._local_tools import LiveRun, ToolRunner, _runner, plain_text
+from neo_notebook._widget import chat_for
 from neo_notebook.emulator import NeoEmulator
 
 WEBAPP = Path(__file__).resolve().parents[1] / "notebooks" / "webapp"
@@ -195,3 +196,64 @@ def test_plain_text_keeps_text_and_drops_terminal_controls() -> None:
     assert plain_text("a\x1b[1;32mb\x1b[0m\x07c") == "abc"
     assert plain_text("x\r\ny") == "x\ny"
     assert plain_text("<img src=x onerror=alert(1)>") == "<img src=x onerror=alert(1)>"
+
+
+def panel(client: NeoClient, message: str, ws: Workspace) -> tuple[str, NeoChat, Views]:
+    """A CLI-mode task shown in a panel with a workspace (``client.chat(task, workspace=)``),
+    its messages to the views recorded."""
+    task = client.create_task(message, tool_execution_mode="cli")
+    chat = chat_for(client, task.id)
+    views = Views()
+    chat.send = views  # type: ignore[method-assign]
+    assert client.chat(task.id, workspace=ws) is chat
+    return task.id, chat, views
+
+
+def test_the_panel_asks_and_one_decision_holds_across_views(
+    client: NeoClient, emulator: NeoEmulator, ws: Workspace
+) -> None:
+    task_id, chat, views = panel(client, "run: echo from-the-panel", ws)
+    assert chat.workspace == {
+        "path": str(ws.root),
+        "allow": ["read"],
+        "granted": [],
+        "kinds": ["read", "write", "shell", "preview", "up"],
+    }
+    (call_id,) = wait_for(lambda: list(chat.local_asks), 15)
+    card = chat.local_asks[call_id]
+    assert card["name"] == "shell__shell_execute" and card["kind"] == "shell"
+    assert card["details"]["command"] == "echo from-the-panel"
+    allow = {"type": "allow", "request_id": "a-1", "call_id": call_id, "grant": True}
+    front_end(chat, allow)
+    front_end(chat, {"type": "reject", "request_id": "a-2", "call_id": call_id})  # other view
+    assert views.ack("a-1")["ok"] is True
+    assert views.ack("a-2")["ok"] is False
+    assert chat.local_decisions[call_id] == {
+        "allow": True,
+        "grant": True,
+        "reason": "",
+        "cancelled": False,
+    }
+    assert chat.local_asks == {} and chat.workspace["granted"] == ["shell"]
+    assert chat.wait(20)
+    lives = [run for m in views.of_type("live") for run in m["runs"]]
+    assert lives[-1]["state"] == "done" and lives[-1]["exit_code"] == 0
+    assert ["stdout", "from-the-panel\n"] in lives[-1]["tail"]
+    # A view that opens later gets the runs with its snapshot.
+    start = len(views.messages)
+    front_end(chat, {"type": "sync", "after": -1})
+    wait_for(lambda: any(m["type"] == "live" for m in views.messages[start:]), 5)
+    # Revoking the grant from the header: the next command asks again.
+    front_end(chat, {"type": "grant", "request_id": "g-1", "kind": "shell", "allowed": False})
+    assert views.ack("g-1")["ok"] is True and chat.workspace["granted"] == []
+    chat.close()
+    assert chat.runner is None and client.runner(task_id, ws).ask is None  # headless again
+
+
+def test_without_a_panel_a_call_not_allowed_is_refused(
+    client: NeoClient, emulator: NeoEmulator, ws: Workspace
+) -> None:
+    task = client.create_task("run: echo headless", workspace=ws)
+    assert client.session(task.id).wait(20)
+    (item,) = results(emulator, task.id)
+    assert item["is_error"] and "'shell' kind is not allowed" in item["content"]["error"]

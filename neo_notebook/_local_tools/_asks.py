@@ -77,7 +77,7 @@ class Asks:
     def pending(self) -> list[Ask]:
         """The asks nobody has answered yet, oldest first."""
         with self._cond:
-            return list(self._pending.values())
+            return [a for c, a in self._pending.items() if c not in self._answers]
 
     @property
     def answers(self) -> dict[str, AskAnswer]:
@@ -88,7 +88,7 @@ class Asks:
     def ask(self, call_id: str) -> Ask | None:
         """The pending ask of ``call_id``, if it waits."""
         with self._cond:
-            return self._pending.get(call_id)
+            return None if call_id in self._answers else self._pending.get(call_id)
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` after each change (an ask made or answered); returns how to stop."""
