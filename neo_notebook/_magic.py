@@ -388,10 +388,10 @@ class NeoMagics(Magics):
         else:
             before = session.event_count
             if workspace is not None:
-                runner = client.runner(task_id, workspace)
+                local = client.runner(task_id, workspace)
                 if not args.quiet:
-                    client.chat(task_id).supervise(runner)  # asks before it can refuse
-                runner.start()
+                    client.chat(task_id).supervise(local)  # asks before it can refuse
+                local.start()
             if answered:
                 pass  # the cell was the answer to Neo's request: nothing else is sent
             elif (task_id, text) in self._sent and not args.resend:
