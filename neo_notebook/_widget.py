@@ -23,14 +23,17 @@ How it stays fast and correct:
   ``local_asks`` and ``local_decisions`` traits) and forwards clicks (``allow``, ``reject``,
   ``grant``), so one decision per call holds however many views click. Live tails come as
   ``live`` messages (a trait would resend every run's tail on each change), a few a second.
-- Clicks reach a kernel busy in ``chat.wait()`` or a ``%%neo --wait`` cell without help:
-  JupyterLab >= 4.4 (and Notebook 7) sends each widget's comm messages on a kernel subshell
-  of its own when the kernel has them (ipykernel >= 7, JEP 91), and subshells run beside the
-  busy main shell. ``jupyter-ui-poll`` was the older answer: it replaces ipykernel's
-  ``execute_request`` handler and, for ipykernel 7, lifts a private lock, and pumps the
-  kernel from the waiting cell; it has broken on each ipykernel major (6, 7) and needs the
-  waiting code to call it. Subshells are the kernel's own, documented way, so nothing here
-  pumps the kernel.
+- Clicks reach a kernel busy in ``chat.wait()`` or a ``%%neo --wait`` cell through kernel
+  subshells (JEP 91): JupyterLab >= 4.4 and Notebook 7 send each comm target's messages on a
+  subshell of its own when the kernel has them (ipykernel >= 7), and a subshell runs beside
+  the busy main shell. One thing stands in the way: ipykernel 7.4 routes a comm's incoming
+  messages to the subshell its last outgoing message was sent from (so a cell awaiting a
+  widget's reply gets it), and this panel sends from the session's threads, whose parent is
+  the busy cell: every click would queue behind it. The panel never awaits a reply in a cell,
+  so its comm keeps the subshell the front-end chose (:func:`_keep_front_end_subshell`).
+  ``jupyter-ui-poll`` is the older answer: it swaps ipykernel's ``execute_request`` handler,
+  lifts a private lock for ipykernel 7, and needs the waiting code to pump the kernel itself;
+  it broke on ipykernel 6 and again on 7. Subshells are the kernel's own, documented way.
 - The client, and so the access token, never enters widget state. The panel needs only
   what :class:`ChatClient` names, so it does not depend on the client's module; the
   registry that gives each task one chat per client (:func:`chat_for`) lives here.
@@ -122,6 +125,15 @@ def chat_for(client: ChatClient, task_id: str | None = None) -> NeoChat:
     return chat
 
 
+def _keep_front_end_subshell(widget: anywidget.AnyWidget) -> None:
+    """Let the front-end's messages run on the subshell it sent them to, not on the shell the
+    widget last published from (ipykernel >= 7.4's reply routing; see the module docstring).
+    A kernel without that routing (ipykernel 6, marimo, VS Code's) is left alone."""
+    comm = getattr(widget, "comm", None)
+    if comm is not None and callable(getattr(comm, "_reply_subshell_for", None)):
+        comm._reply_subshell_for = lambda data, default: default
+
+
 def _register(chat: NeoChat) -> NeoChat:
     """Remember a chat as its task's panel, unless the task already has an open one."""
     assert chat.task_id
@@ -176,7 +188,8 @@ class NeoChat(anywidget.AnyWidget):
     console_url = t.Unicode(None, allow_none=True).tag(sync=True)
     #: Where Neo's tools run on this machine: ``{"path", "allow", "granted", "kinds"}``.
     workspace = t.Dict(None, allow_none=True).tag(sync=True)
-    #: Calls waiting for the person, by call id (``runner.asks.pending``, drawn as cards).
+    #: Calls asked about, by call id (``runner.asks.asked``, drawn as cards; those without a
+    #: decision wait for the person).
     local_asks = t.Dict().tag(sync=True)
     #: The decision on each asked call, by call id (``runner.asks.answers``).
     local_decisions = t.Dict().tag(sync=True)
@@ -211,6 +224,7 @@ class NeoChat(anywidget.AnyWidget):
         self._displayed = False
         self.closed = False
         self.on_msg(self._on_front_end_message)
+        _keep_front_end_subshell(self)
         if task_id:
             self._attach(session_for(client, task_id, **self._options))
             _register(self)
@@ -379,7 +393,7 @@ class NeoChat(anywidget.AnyWidget):
                     "details": dict(a.details),
                     "asked_at": a.asked_at.isoformat(),
                 }
-                for a in runner.asks.pending
+                for a in runner.asks.asked
             }
             self.local_decisions = {
                 call_id: {

@@ -19,6 +19,11 @@ import type { AckMessage, Action, ViewMessage } from "./model";
 export const QUEUED_AFTER_MS = 1500;
 /** A first sync unanswered this long means the kernel is gone (or far too busy). */
 export const SILENT_AFTER_MS = 5000;
+/**
+ * How often an unanswered first sync is sent again: a view drawn while its kernel runs a cell
+ * may send it before the comm's subshell exists, so it waits behind the cell.
+ */
+export const RESYNC_AFTER_MS = 1000;
 /** How long to wait for events the kernel says it holds before asking for them again. */
 export const CATCH_UP_AFTER_MS = 2000;
 
@@ -136,7 +141,8 @@ export class Liveness {
     return this.why !== null;
   }
 
-  /** Ask for every event, and give the kernel SILENT_AFTER_MS to answer. */
+  /** Ask for every event (again each RESYNC_AFTER_MS until answered); after
+   * SILENT_AFTER_MS without an answer, say the kernel is silent. */
   start(): void {
     this.sync();
     this.silentTimer = this.timers.later(SILENT_AFTER_MS, () => {
@@ -145,6 +151,16 @@ export class Liveness {
         this.why = "silent";
         this.hooks.changed();
       }
+    });
+    this.resyncLater();
+  }
+
+  private resyncLater(): void {
+    this.timers.later(RESYNC_AFTER_MS, () => {
+      if (this.answered) return;
+      this.lastSync = null;
+      this.sync();
+      this.resyncLater();
     });
   }
 
@@ -170,7 +186,7 @@ export class Liveness {
     const was = this.why;
     this.why = null;
     this.hooks.changed();
-    if (was === "dead") this.sync();
+    if (was === "dead" || !this.answered) this.sync();
   }
 
   markLost(reason: "closed" | "dead"): void {

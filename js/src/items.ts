@@ -53,7 +53,8 @@ export class Conversation {
     this.el.replaceChildren();
     this.tools.clear();
     this.cards = [];
-    this.askCards.clear();
+    // Ask cards outlive a re-render (what a person typed in one stays); they go back after
+    // their rows as these come, or at the end (setLocalAsks).
   }
 
   /** Stop the running timers (the view goes). */
@@ -63,8 +64,8 @@ export class Conversation {
   }
 
   /**
-   * The calls waiting for the person, and every decision: a card per asked call, after its
-   * run's row; a decided card keeps its place and shows the decision. Returns the new cards.
+   * Every call asked about, and the decisions: a card per call, after its run's row; a
+   * decided card shows the decision instead of buttons. Returns the new undecided cards.
    */
   setLocalAsks(
     asks: Record<string, LocalAsk>,
@@ -72,14 +73,18 @@ export class Conversation {
   ): LocalAskCard[] {
     const added: LocalAskCard[] = [];
     for (const ask of Object.values(asks)) {
-      if (this.askCards.has(ask.call_id) || decisions[ask.call_id]) continue;
+      if (this.askCards.has(ask.call_id)) continue;
       const card = new LocalAskCard(ask, this.handlers);
+      card.setDecision(decisions[ask.call_id]);
       card.setDisabled(this.disabled);
       this.askCards.set(ask.call_id, card);
       placeAfter(this.tools.get(ask.call_id)?.row ?? null, card.el, this.el);
-      added.push(card);
+      if (!decisions[ask.call_id]) added.push(card);
     }
-    for (const [callId, card] of this.askCards) card.setDecision(decisions[callId]);
+    for (const [callId, card] of this.askCards) {
+      card.setDecision(decisions[callId]);
+      if (!card.el.isConnected) placeAfter(this.tools.get(callId)?.row ?? null, card.el, this.el);
+    }
     return added;
   }
 

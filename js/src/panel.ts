@@ -107,7 +107,8 @@ export function render({ model, el }: Props): () => void {
   // -- traits --------------------------------------------------------------------------------
 
   function waitingForYou(): boolean {
-    return Object.keys(model.get("local_asks") ?? {}).length > 0;
+    const decisions = model.get("local_decisions") ?? {};
+    return Object.keys(model.get("local_asks") ?? {}).some((id) => !decisions[id]);
   }
 
   function updateControls(): void {
@@ -310,6 +311,7 @@ export function render({ model, el }: Props): () => void {
   header.setWorkspace(model.get("workspace") ?? null);
   conversation.setApprovals(model.get("approvals") ?? {});
   conversation.setAnswers(model.get("answers") ?? {});
+  updateLocalAsks();
   updateConnection();
   liveness.start();
 

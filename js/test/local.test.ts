@@ -65,16 +65,16 @@ describe("asking before a call runs on this machine", () => {
     ]);
     ack(model, sent[0]);
     await flush();
-    model.set("local_asks", {});
     model.set("local_decisions", {
       call_1: { allow: true, grant: true, reason: "", cancelled: false },
     });
+    expect(q(panel.el, "neo-status").textContent).not.toBe("Neo is waiting for you");
     const card = q(panel.el, "neo-local-ask");
     expect(card.dataset.state).toBe("allowed");
     expect(q(card, "neo-local-decision").textContent).toBe("Allowed (shell for this task)");
     expect(qa(card, "neo-local-allow")).toHaveLength(0);
 
-    model.set("local_asks", { call_2: shellAsk({ call_id: "call_2" }) });
+    model.set("local_asks", { call_1: shellAsk(), call_2: shellAsk({ call_id: "call_2" }) });
     const second = qa(panel.el, "neo-local-ask")[1];
     q<HTMLInputElement>(second, "neo-local-reason").value = " use make ";
     q(second, "neo-local-reject").click();
@@ -117,11 +117,18 @@ describe("asking before a call runs on this machine", () => {
   it("a stopped task's card says it never ran", () => {
     const model = withRow();
     model.set("local_asks", { call_1: shellAsk() });
-    model.set("local_asks", {});
     model.set("local_decisions", {
       call_1: { allow: false, grant: false, reason: "", cancelled: true },
     });
     expect(q(panel.el, "neo-local-decision").textContent).toBe("Stopped before it ran");
+  });
+
+  it("a view that opens later shows a decided call with its decision", () => {
+    panel.mount({
+      local_asks: { call_1: shellAsk() },
+      local_decisions: { call_1: { allow: false, grant: false, reason: "no", cancelled: false } },
+    });
+    expect(q(panel.el, "neo-local-decision").textContent).toBe("Rejected: no");
   });
 });
 

@@ -69,7 +69,7 @@ class Asks:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._pending: dict[str, Ask] = {}
+        self._pending: dict[str, Ask] = {}  # every ask; pending = not answered
         self._answers: dict[str, AskAnswer] = {}
         self._listeners: list[Callable[[], None]] = []
 
@@ -78,6 +78,12 @@ class Asks:
         """The asks nobody has answered yet, oldest first."""
         with self._cond:
             return [a for c, a in self._pending.items() if c not in self._answers]
+
+    @property
+    def asked(self) -> list[Ask]:
+        """Every ask made, answered or not, oldest first (a view opened later shows them)."""
+        with self._cond:
+            return list(self._pending.values())
 
     @property
     def answers(self) -> dict[str, AskAnswer]:
@@ -113,7 +119,6 @@ class Asks:
             answered = self._cond.wait_for(lambda: ask.call_id in self._answers, timeout)
             if not answered:
                 self._answers[ask.call_id] = AskAnswer(False, cancelled=True)
-            self._pending.pop(ask.call_id, None)
             answer = self._answers[ask.call_id]
         if not answered:
             self._changed()
