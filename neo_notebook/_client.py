@@ -667,7 +667,9 @@ class NeoClient:
                     "A workspace needs a task: client.create_task(message, workspace=...) "
                     "starts one in CLI mode, then client.chat(task.id, workspace=...)."
                 )
-            self.runner(task_id, workspace).start()
+            runner = self.runner(task_id, workspace)
+            chat.supervise(runner)  # the panel asks before its first round can refuse
+            runner.start()
         return chat
 
     def inbox(

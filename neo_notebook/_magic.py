@@ -376,15 +376,24 @@ class NeoMagics(Magics):
             )
         runs_before = 0  # the local runs made before this cell, not printed by --wait
         if task_id is None or session is None:
-            task = client.create_task(message, entities=entities, workspace=workspace)
+            if workspace is not None and not args.quiet:
+                # The panel shown below starts the runner as the one who asks, so the first
+                # call it does not allow is asked about, not refused before it shows.
+                task = client.create_task(
+                    message, entities=entities, tool_execution_mode="cli", source="cli"
+                )
+            else:
+                task = client.create_task(message, entities=entities, workspace=workspace)
             task_id = self.current_task = task.id
             session, before = client.session(task_id), 0
         else:
             before = session.event_count
             if workspace is not None:
-                runner = client.runner(task_id, workspace)
-                runs_before = len(runner.runs)
-                runner.start()
+                local = client.runner(task_id, workspace)
+                runs_before = len(local.runs)
+                if not args.quiet:
+                    client.chat(task_id).supervise(local)  # asks before it can refuse
+                local.start()
             if answered:
                 pass  # the cell was the answer to Neo's request: nothing else is sent
             elif (task_id, text) in self._sent and not args.resend:
@@ -397,7 +406,9 @@ class NeoMagics(Magics):
                 session.refresh_soon()
         self._sent.add((task_id, text))
         if not args.quiet:
-            display(client.chat(task_id))
+            # With --local the panel asks about what --allow does not cover; with --quiet
+            # nobody is asked and such calls are refused.
+            display(client.chat(task_id, workspace=workspace))
         if args.wait:
             runs = (client.runner(task_id, workspace), runs_before) if workspace else None
             self._wait(

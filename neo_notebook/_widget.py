@@ -17,6 +17,23 @@ How it stays fast and correct:
 - Clicks arrive as messages with a ``request_id``. They are handled on a single worker
   thread (so a handler running on a kernel subshell never races another), answered with an
   ``ack`` carrying the same id, and deduplicated: a resent click never acts twice.
+- Tools Neo runs on this machine (a chat whose task has a runner, ``client.chat(task_id,
+  workspace=ws)`` or ``%%neo --local``): the panel becomes the runner's ``ask``. The questions
+  and their answers are the runner's (``runner.asks``); the panel draws them (the
+  ``local_asks`` and ``local_decisions`` traits) and forwards clicks (``allow``, ``reject``,
+  ``grant``), so one decision per call holds however many views click. Live tails come as
+  ``live`` messages (a trait would resend every run's tail on each change), a few a second.
+- Clicks reach a kernel busy in ``chat.wait()`` or a ``%%neo --wait`` cell through kernel
+  subshells (JEP 91): JupyterLab >= 4.4 and Notebook 7 send each comm target's messages on a
+  subshell of its own when the kernel has them (ipykernel >= 7), and a subshell runs beside
+  the busy main shell. One thing stands in the way: ipykernel 7.4 routes a comm's incoming
+  messages to the subshell its last outgoing message was sent from (so a cell awaiting a
+  widget's reply gets it), and this panel sends from the session's threads, whose parent is
+  the busy cell: every click would queue behind it. The panel never awaits a reply in a cell,
+  so its comm keeps the subshell the front-end chose (:func:`_keep_front_end_subshell`).
+  ``jupyter-ui-poll`` is the older answer: it swaps ipykernel's ``execute_request`` handler,
+  lifts a private lock for ipykernel 7, and needs the waiting code to pump the kernel itself;
+  it broke on ipykernel 6 and again on 7. Subshells are the kernel's own, documented way.
 - The client, and so the access token, never enters widget state. The panel needs only
   what :class:`ChatClient` names, so it does not depend on the client's module; the
   registry that gives each task one chat per client (:func:`chat_for`) lives here.
@@ -48,6 +65,7 @@ from ._errors import (
 )
 from ._eventlog import EventLog
 from ._events import ApprovalRequest, Event
+from ._local_tools import KINDS, LiveRun, ToolRunner, existing_runner
 from ._models import Task
 from ._session import SessionClient, SessionUpdate, TaskSession, session_for
 from ._transcript import transcript_html, transcript_markdown
@@ -58,7 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatClient", "NeoChat", "chat_for"]
 
 _STATIC = Path(__file__).parent / "static"
-_ACTIONS = ("send", "approve", "decline", "cancel", "settings")
+_ACTIONS = ("send", "approve", "decline", "cancel", "settings", "allow", "reject", "grant")
 _BUSY = "Neo is working… You can send a message when it finishes, or press Stop."
 
 
@@ -105,6 +123,15 @@ def chat_for(client: ChatClient, task_id: str | None = None) -> NeoChat:
     if chat is None or chat.closed:
         chat = NeoChat(client, task_id)  # registers itself
     return chat
+
+
+def _keep_front_end_subshell(widget: anywidget.AnyWidget) -> None:
+    """Let the front-end's messages run on the subshell it sent them to, not on the shell the
+    widget last published from (ipykernel >= 7.4's reply routing; see the module docstring).
+    A kernel without that routing (ipykernel 6, marimo, VS Code's) is left alone."""
+    comm = getattr(widget, "comm", None)
+    if comm is not None and callable(getattr(comm, "_reply_subshell_for", None)):
+        comm._reply_subshell_for = lambda data, default: default
 
 
 def _register(chat: NeoChat) -> NeoChat:
@@ -159,6 +186,13 @@ class NeoChat(anywidget.AnyWidget):
     context = t.Dict(None, allow_none=True).tag(sync=True)
     tokens_used = t.Int(None, allow_none=True).tag(sync=True)
     console_url = t.Unicode(None, allow_none=True).tag(sync=True)
+    #: Where Neo's tools run on this machine: ``{"path", "allow", "granted", "kinds"}``.
+    workspace = t.Dict(None, allow_none=True).tag(sync=True)
+    #: Calls asked about, by call id (``runner.asks.asked``, drawn as cards; those without a
+    #: decision wait for the person).
+    local_asks = t.Dict().tag(sync=True)
+    #: The decision on each asked call, by call id (``runner.asks.answers``).
+    local_decisions = t.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -182,11 +216,15 @@ class NeoChat(anywidget.AnyWidget):
         self._unsubscribe: Callable[[], None] | None = None
         self._approvals_seen = -1
         self._acks: dict[str, dict[str, Any]] = {}
+        self._runner: ToolRunner | None = None
+        self._runner_unsubscribe: list[Callable[[], None]] = []
+        self._live: dict[str, dict[str, Any]] = {}
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo-chat-actions")
         self._display_id = f"neo-chat-{uuid.uuid4().hex}"
         self._displayed = False
         self.closed = False
         self.on_msg(self._on_front_end_message)
+        _keep_front_end_subshell(self)
         if task_id:
             self._attach(session_for(client, task_id, **self._options))
             _register(self)
@@ -301,6 +339,78 @@ class NeoChat(anywidget.AnyWidget):
         if self._session is not None:
             self._session.refresh_soon()
 
+    @property
+    def runner(self) -> ToolRunner | None:
+        """The runner of Neo's tools on this machine this panel supervises, if any."""
+        return self._runner
+
+    def supervise(self, runner: ToolRunner) -> None:
+        """Ask the person in this panel about the calls ``runner``'s workspace does not
+        allow, and show its runs live; idempotent (``client.chat(..., workspace=)`` calls it)."""
+        with self._lock:
+            if self._runner is runner:
+                return
+            self._stop_supervising()
+            self._runner = runner
+            runner.ask = runner.ask_person
+            self._runner_unsubscribe = [
+                runner.asks.subscribe(self._draw_asks),
+                runner.on_live(self._on_live),
+            ]
+            for live in list(runner.live.values()):
+                self._live[live.call_id] = live.as_dict()
+        self._draw_asks()
+
+    def _stop_supervising(self) -> None:
+        runner = self._runner
+        if runner is None:
+            return
+        for unsubscribe in self._runner_unsubscribe:
+            unsubscribe()
+        self._runner_unsubscribe = []
+        if runner.ask == runner.ask_person:
+            runner.ask = None  # nobody left to ask: refused, as headless
+        self._runner = None
+
+    def _draw_asks(self) -> None:
+        runner = self._runner
+        if runner is None:
+            return
+        ws = runner.workspace
+        with self._lock, self.hold_sync():
+            self.workspace = {
+                "path": str(ws.root),
+                "allow": [k for k in KINDS if k in ws.allow],
+                "granted": [k for k in KINDS if k in runner.granted and k not in ws.allow],
+                "kinds": list(KINDS),
+            }
+            self.local_asks = {
+                a.call_id: {
+                    "call_id": a.call_id,
+                    "name": a.name,
+                    "kind": a.kind,
+                    "reason": a.reason,
+                    "details": dict(a.details),
+                    "asked_at": a.asked_at.isoformat(),
+                }
+                for a in runner.asks.asked
+            }
+            self.local_decisions = {
+                call_id: {
+                    "allow": a.allow,
+                    "grant": a.grant,
+                    "reason": a.reason,
+                    "cancelled": a.cancelled,
+                }
+                for call_id, a in runner.asks.answers.items()
+            }
+
+    def _on_live(self, live: LiveRun) -> None:
+        run = live.as_dict()
+        with self._lock:
+            self._live[live.call_id] = run
+        self.send({"type": "live", "runs": [run]})
+
     def transcript(self) -> str:
         """The conversation as Markdown (the same text saved notebooks show)."""
         return transcript_markdown(self.events, title=self.task_name)
@@ -308,6 +418,8 @@ class NeoChat(anywidget.AnyWidget):
     def close(self) -> None:
         """Close the panel; the task stops being followed when nothing else follows it."""
         self.closed = True
+        with self._lock:
+            self._stop_supervising()
         if self._unsubscribe is not None:
             self._unsubscribe()
         session = self._session
@@ -362,6 +474,9 @@ class NeoChat(anywidget.AnyWidget):
             if announce and self._items:
                 self._send_items(list(self._items))
         self._unsubscribe = session.subscribe(self._on_update)
+        runner = existing_runner(session)
+        if runner is not None:
+            self.supervise(runner)
 
     def _on_update(self, update: SessionUpdate) -> None:
         """One update of the session: new items to the views, the traits brought up to date.
@@ -458,7 +573,10 @@ class NeoChat(anywidget.AnyWidget):
             after = after if isinstance(after, int) else -1
             with self._lock:
                 missing = self._items[after + 1 :]
+                live = list(self._live.values())
             self.send({"type": "events", "events": missing, "reset": after < 0})
+            if live:
+                self.send({"type": "live", "runs": live})
             self._follow()
         elif kind in _ACTIONS:
             request_id = content.get("request_id")
@@ -472,6 +590,27 @@ class NeoChat(anywidget.AnyWidget):
                     return
                 self._acks[request_id] = {"type": "ack", "request_id": request_id, "ok": None}
             self._worker.submit(self._run_action, dict(content))
+
+    def _local_action(self, kind: str, content: Mapping[str, Any]) -> None:
+        """A click on an ask card or the header's workspace: the runner decides."""
+        runner = self._runner
+        if runner is None:
+            raise ApprovalError("Neo's tools do not run on this machine for this task.")
+        if kind == "grant":
+            name = content.get("kind")
+            if name not in KINDS:
+                raise ApprovalError(f"Unknown kind of tool: {name!r}.")
+            runner.grant(name, content.get("allowed") is not False)
+            self._draw_asks()
+            return
+        call_id = _str(content.get("call_id")) or ""
+        reason = _str(content.get("reason")) or ""
+        done = runner.answer(
+            call_id, allow=kind == "allow", grant=content.get("grant") is True, reason=reason
+        )
+        if not done:
+            # Another view, or code, decided first: the card shows that decision.
+            raise ApprovalError("This call was already decided.")
 
     def _run_action(self, content: dict[str, Any]) -> None:
         request_id = content["request_id"]
@@ -493,6 +632,8 @@ class NeoChat(anywidget.AnyWidget):
                 )
             elif kind == "cancel":
                 self.cancel()
+            elif kind in ("allow", "reject", "grant"):
+                self._local_action(kind, content)
             elif kind == "settings":
                 plan = content.get("plan_mode")
                 self.update_task(

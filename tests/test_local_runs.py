@@ -122,8 +122,9 @@ def test_run_tools_again_and_a_fresh_reader_run_nothing(
 def test_two_followers_run_each_call_once(
     emu: NeoEmulator, client: NeoClient, program: Path
 ) -> None:
-    """A panel's runner (its own thread) and run_tools, and a second client, all at once."""
-    ws = Workspace(program, allow=("read", "write"))
+    """A panel's runner (its own thread) and run_tools, and a second client, all at once.
+    (Everything the turn calls is allowed: the panel would ask about the rest.)"""
+    ws = Workspace(program, allow=("read", "write", "preview"))
     task = client.create_task(RIGHT_SIZE, tool_execution_mode="cli", approval_mode="auto")
     client.chat(task.id, workspace=ws)
     with make_client(emu) as other:

@@ -9,13 +9,15 @@
  */
 
 import { button, formatTokens, h, safeUrl } from "./dom";
-import type { AckMessage, Action, ContextMeter, EntityChip, Status } from "./model";
+import type { AckMessage, Action, ContextMeter, EntityChip, Status, WorkspaceInfo } from "./model";
 import { entityChip } from "./parts";
 
 export type SettingsChange = Omit<Extract<Action, { type: "settings" }>, "type">;
 
 export interface HeaderActions {
   settings(change: SettingsChange): Promise<AckMessage>;
+  /** Allow (or stop allowing) a kind of local tool for this task. */
+  grant(kind: string, allowed: boolean): Promise<AckMessage>;
   /** Show why an action failed (null clears it), where the panel shows such errors. */
   showError(message: string | null): void;
 }
@@ -31,6 +33,7 @@ const STATUS_LABELS: Record<Status, string> = {
   running: "Working",
   idle: "Idle",
   awaiting_approval: "Waiting for approval",
+  awaiting_tools: "Running on your machine",
   cancelled: "Cancelled",
   error: "Error",
 };
@@ -62,6 +65,8 @@ export class Header {
   private readonly meterText: HTMLElement;
   private readonly tokens: HTMLElement;
   private readonly entities: HTMLElement;
+  private readonly workspace: HTMLElement;
+  private workspaceInfo: WorkspaceInfo | null = null;
   private modes: Modes = { approval_mode: null, plan_mode: null, permission_mode: null };
   private inFlight: HTMLButtonElement | null = null;
   private disabled = false;
@@ -135,13 +140,22 @@ export class Header {
     this.usage.append(this.meter, this.meterText, this.tokens);
 
     this.entities = h("div", "neo-entities");
+    this.workspace = h("div", "neo-workspace");
+    this.workspace.dataset.testid = "neo-workspace";
+    this.workspace.setAttribute("role", "group");
+    this.workspace.setAttribute("aria-label", "Workspace on this machine");
+    this.workspace.hidden = true;
+    this.settings.append(this.workspace);
     this.el.append(titleRow, this.settings, this.usage, this.entities);
   }
 
-  setTask(name: string, status: Status): void {
+  /** `waitingForYou`: a call on this machine waits for the person's answer. */
+  setTask(name: string, status: Status, waitingForYou = false): void {
     this.taskName.textContent = name || "New conversation";
-    this.status.dataset.status = status;
-    this.statusLabel.textContent = STATUS_LABELS[status] ?? String(status);
+    this.status.dataset.status = waitingForYou ? "awaiting_you" : status;
+    this.statusLabel.textContent = waitingForYou
+      ? "Neo is waiting for you"
+      : (STATUS_LABELS[status] ?? String(status));
     this.statusIcon.className = `neo-status-icon${status === "running" ? " neo-spinner" : ""}`;
   }
 
@@ -155,6 +169,54 @@ export class Header {
   setEntities(entities: readonly EntityChip[]): void {
     this.entities.replaceChildren(...entities.map((entity) => entityChip(entity)));
     this.entities.hidden = entities.length === 0;
+  }
+
+  /** Where Neo's tools run here: the path, and each kind (allowed, granted, or neither). */
+  setWorkspace(info: WorkspaceInfo | null): void {
+    this.workspaceInfo = info;
+    this.updateSettings();
+  }
+
+  private drawWorkspace(locked: boolean): void {
+    const info = this.workspaceInfo;
+    this.workspace.hidden = info === null;
+    if (!info) return;
+    const path = h("code", "neo-workspace-path", info.path);
+    path.title = `Neo's tools run on this machine, in ${info.path}`;
+    const kinds = h("span", "neo-segmented");
+    kinds.setAttribute("aria-label", "What runs without asking");
+    for (const kind of info.kinds) {
+      const fixed = info.allow.includes(kind);
+      const on = fixed || info.granted.includes(kind);
+      const toggle = button("neo-toggle", kind, `neo-workspace-kind-${kind}`);
+      toggle.setAttribute("aria-pressed", String(on));
+      toggle.disabled = locked || fixed;
+      toggle.title = fixed
+        ? `The workspace allows ${kind}`
+        : on
+          ? `${kind} runs without asking for this task: click to ask again`
+          : `Neo asks before each ${kind} call: click to allow it for this task`;
+      toggle.addEventListener("click", () => this.grant(toggle, kind, !on));
+      kinds.append(toggle);
+    }
+    // Redrawn on each change: a keyboard user stays on the toggle they were on.
+    const focused = this.workspace.contains(document.activeElement)
+      ? (document.activeElement as HTMLElement).dataset.testid
+      : undefined;
+    this.workspace.replaceChildren(h("span", "neo-setting-label", "Local"), path, kinds);
+    if (focused) this.workspace.querySelector<HTMLElement>(`[data-testid="${focused}"]`)?.focus();
+  }
+
+  private grant(control: HTMLButtonElement, kind: string, allowed: boolean): void {
+    if (this.inFlight || this.disabled) return;
+    this.inFlight = control;
+    this.actions.showError(null);
+    this.updateSettings();
+    void this.actions.grant(kind, allowed).then((ack) => {
+      this.inFlight = null;
+      if (!ack.ok) this.actions.showError(ack.error || "The workspace could not be changed.");
+      this.updateSettings();
+    });
   }
 
   setModes(modes: Modes): void {
@@ -225,7 +287,12 @@ export class Header {
       control.setAttribute("aria-busy", String(control === this.inFlight));
     }
     this.saving.hidden = this.inFlight === null;
-    this.settings.hidden = approval_mode === null && plan_mode === null && permission_mode === null;
+    this.drawWorkspace(locked);
+    this.settings.hidden =
+      approval_mode === null &&
+      plan_mode === null &&
+      permission_mode === null &&
+      this.workspaceInfo === null;
   }
 }
 

@@ -10,7 +10,16 @@
 
 import { ApprovalCard, type ApprovalActions } from "./approval";
 import { h, localTime } from "./dom";
-import type { ApprovalState, Item, SentAnswer, ToolRun } from "./model";
+import { LocalAskCard, decorateRow, liveState, placeAfter, type LocalActions } from "./local";
+import type {
+  ApprovalState,
+  Item,
+  LiveRun,
+  LocalAsk,
+  LocalDecision,
+  SentAnswer,
+  ToolRun,
+} from "./model";
 import { renderPart } from "./parts";
 import { fillToolRow, toolRow } from "./tools";
 
@@ -29,8 +38,11 @@ export class Conversation {
   private disabled = false;
   /** Where new nodes go: the log, or a fragment while earlier items are rendered. */
   private target: HTMLElement | DocumentFragment;
+  private readonly askCards = new Map<string, LocalAskCard>();
+  private readonly live = new Map<string, LiveRun>();
+  private ticker: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly handlers: ApprovalActions) {
+  constructor(private readonly handlers: ApprovalActions & LocalActions) {
     this.el = h("div", "neo-items");
     this.target = this.el;
     this.el.setAttribute("role", "log");
@@ -41,6 +53,71 @@ export class Conversation {
     this.el.replaceChildren();
     this.tools.clear();
     this.cards = [];
+    // Ask cards outlive a re-render (what a person typed in one stays); they go back after
+    // their rows as these come, or at the end (setLocalAsks).
+  }
+
+  /** Stop the running timers (the view goes). */
+  dispose(): void {
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  /**
+   * Every call asked about, and the decisions: a card per call, after its run's row; a
+   * decided card shows the decision instead of buttons. Returns the new undecided cards.
+   */
+  setLocalAsks(
+    asks: Record<string, LocalAsk>,
+    decisions: Record<string, LocalDecision>,
+  ): LocalAskCard[] {
+    const added: LocalAskCard[] = [];
+    for (const ask of Object.values(asks)) {
+      if (this.askCards.has(ask.call_id)) continue;
+      const card = new LocalAskCard(ask, this.handlers);
+      card.setDecision(decisions[ask.call_id]);
+      card.setDisabled(this.disabled);
+      this.askCards.set(ask.call_id, card);
+      placeAfter(this.tools.get(ask.call_id)?.row ?? null, card.el, this.el);
+      if (!decisions[ask.call_id]) added.push(card);
+    }
+    for (const [callId, card] of this.askCards) {
+      card.setDecision(decisions[callId]);
+      if (!card.el.isConnected) placeAfter(this.tools.get(callId)?.row ?? null, card.el, this.el);
+    }
+    return added;
+  }
+
+  /** Runs on this machine that changed: their rows show the tail, timer and end. */
+  setLive(runs: readonly LiveRun[]): void {
+    for (const run of runs) {
+      this.live.set(run.call_id, run);
+      const row = this.tools.get(run.call_id)?.row;
+      if (row) this.decorate(row, run);
+    }
+    this.tick();
+  }
+
+  private decorate(row: HTMLDetailsElement, run: LiveRun): void {
+    if (run.state === "running" && row.dataset.local !== "running") row.open = true;
+    decorateRow(row, run, Date.now());
+  }
+
+  /** While something runs, its timer moves once a second. */
+  private tick(): void {
+    const running = [...this.live.values()].some((run) => run.state === "running");
+    if (running && this.ticker === null) {
+      this.ticker = setInterval(() => {
+        for (const run of this.live.values()) {
+          const row = this.tools.get(run.call_id)?.row;
+          const state = row?.querySelector(".neo-live-state");
+          if (run.state === "running" && state) state.textContent = liveState(run, Date.now());
+        }
+        this.tick();
+      }, 1000);
+    } else if (!running && this.ticker !== null) {
+      this.dispose();
+    }
   }
 
   /** Render items after everything shown; returns the approval cards they brought. */
@@ -75,6 +152,7 @@ export class Conversation {
   setDisabled(disabled: boolean): void {
     this.disabled = disabled;
     for (const card of this.cards) card.setDisabled(disabled);
+    for (const card of this.askCards.values()) card.setDisabled(disabled);
   }
 
   private addItem(item: Item, cards: ApprovalCard[]): void {
@@ -106,6 +184,10 @@ export class Conversation {
       fillToolRow(row, tool);
       this.tools.set(tool.key, { row, seq: item.seq });
       this.target.append(mark(row, item));
+      const live = this.live.get(tool.key);
+      if (live) this.decorate(row, live);
+      const card = this.askCards.get(tool.key);
+      if (card) row.after(card.el); // asked before its row arrived
       return;
     }
     if (this.target !== this.el && entry.row.parentNode !== this.target) {
@@ -116,6 +198,8 @@ export class Conversation {
     if (item.seq >= entry.seq) {
       fillToolRow(entry.row, tool);
       entry.seq = item.seq;
+      const live = this.live.get(tool.key);
+      if (live) this.decorate(entry.row, live);
     }
   }
 }

@@ -7,7 +7,8 @@
  * what an event means (a tool run's state, an approval's type, an entity change's wording).
  */
 
-export type Status = "new" | "running" | "idle" | "awaiting_approval" | "cancelled" | "error";
+export type Status =
+  "new" | "running" | "idle" | "awaiting_approval" | "awaiting_tools" | "cancelled" | "error";
 export type ApprovalState = "pending" | "approved" | "declined" | "superseded";
 
 export interface EntityChip {
@@ -176,6 +177,68 @@ export interface ContextMeter {
   threshold_percent: number | null;
 }
 
+/** Where Neo's tools run on this machine, and which kinds run without asking. */
+export interface WorkspaceInfo {
+  path: string;
+  /** Kinds the workspace allows (fixed for this panel). */
+  allow: string[];
+  /** Kinds the person allowed for this task since (switchable in the header). */
+  granted: string[];
+  /** Every kind, in order. */
+  kinds: string[];
+}
+
+/** What a call waiting for the person would do (`ask_details` in _local_tools/_asks.py). */
+export interface AskDetails {
+  command?: string;
+  cwd?: string;
+  timeout?: number;
+  file?: string;
+  /** A unified diff computed without touching the file. */
+  diff?: string;
+  /** "new file, N lines". */
+  new_file?: string;
+  note?: string;
+  stack?: string;
+  program?: string;
+  /** Names only: values are never sent. */
+  env_names?: string[];
+  path?: string;
+  file_path?: string;
+  pattern?: string;
+}
+
+/** A call Neo wants to run on this machine that the workspace does not allow. */
+export interface LocalAsk {
+  call_id: string;
+  name: string;
+  /** `read`, `write`, `shell`, `preview`, `up`, or null for an unknown tool. */
+  kind: string | null;
+  reason: string;
+  details: AskDetails;
+  asked_at: string;
+}
+
+/** The person's decision on an asked call (the first one counts). */
+export interface LocalDecision {
+  allow: boolean;
+  grant: boolean;
+  reason: string;
+  /** Nobody decided: the task was stopped. */
+  cancelled: boolean;
+}
+
+/** A run on this machine as it happens: its live tail (already redacted and plain). */
+export interface LiveRun {
+  call_id: string;
+  name: string;
+  started_at: string;
+  /** `running`, `done`, `failed`, `timed out`, `stopped`, `declined`, `refused`, `interrupted`, `not run`. */
+  state: string;
+  exit_code: number | null;
+  tail: Array<[string, string]>;
+}
+
 /** The traits of `NeoChat`, by their Python names. */
 export interface Model {
   task_id: string | null;
@@ -196,6 +259,9 @@ export interface Model {
   tokens_used: number | null;
   /** The task in the Pulumi console (http(s)), or null (the emulator has none). */
   console_url: string | null;
+  workspace: WorkspaceInfo | null;
+  local_asks: Record<string, LocalAsk>;
+  local_decisions: Record<string, LocalDecision>;
 }
 
 export interface EventsMessage {
@@ -211,7 +277,13 @@ export interface AckMessage {
   error: string | null;
 }
 
-export type KernelMessage = EventsMessage | AckMessage;
+/** Runs on this machine that changed (a few times a second at most), or all of them. */
+export interface LiveMessage {
+  type: "live";
+  runs: LiveRun[];
+}
+
+export type KernelMessage = EventsMessage | AckMessage | LiveMessage;
 
 /** What a click asks the kernel to do; `request_id` is added when it is sent. */
 export type Action =
@@ -219,6 +291,9 @@ export type Action =
   | { type: "approve"; approval_request_id: string }
   | { type: "decline"; approval_request_id: string; message: string }
   | { type: "cancel" }
+  | { type: "allow"; call_id: string; grant: boolean }
+  | { type: "reject"; call_id: string; reason: string }
+  | { type: "grant"; kind: string; allowed: boolean }
   | {
       type: "settings";
       approval_mode?: string;

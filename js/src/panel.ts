@@ -2,64 +2,42 @@
  * The chat panel's view: renders one Neo task (the Python side is NeoChat) into `el`.
  *
  * Small state arrives as traits (see `Model`); events arrive once each, numbered, in `events`
- * messages (see store.ts). Clicks go to the kernel as messages with a fresh `request_id` and
- * are answered by an `ack`; until then the control shows it is working, and after
- * QUEUED_AFTER_MS the panel says the kernel is busy and the click is queued.
+ * messages (see store.ts), and runs on this machine in `live` messages. Clicks go to the
+ * kernel as requests answered by an `ack` (connection.ts); `render` only wires the parts:
+ * the header, the conversation, the composer, and the line to the kernel.
  */
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
-import type { ApprovalCard } from "./approval";
-import { button, h, newRequestId } from "./dom";
+import { Composer } from "./composer";
+import { Liveness, Requests, Timers } from "./connection";
+import { button, h } from "./dom";
 import { Header } from "./header";
 import { Conversation } from "./items";
-import type { AckMessage, Action, Banner, KernelMessage, Model, ViewMessage } from "./model";
+import type { Banner, KernelMessage, Model, ViewMessage } from "./model";
 import { ItemStore } from "./store";
 
-/** An action unanswered this long is shown as queued behind a busy kernel. */
-export const QUEUED_AFTER_MS = 1500;
-/** A first sync unanswered this long means the kernel is gone (or far too busy). */
-export const SILENT_AFTER_MS = 5000;
-/** How long to wait for events the kernel says it holds before asking for them again. */
-export const CATCH_UP_AFTER_MS = 2000;
+export { QUEUED_TEXT } from "./composer";
+export { CATCH_UP_AFTER_MS, QUEUED_AFTER_MS, SILENT_AFTER_MS } from "./connection";
+
 /** How many of the latest events a view renders at first, and how many more per click. */
 export const WINDOW = 200;
 export const EARLIER_PAGE = 500;
 
-export const QUEUED_TEXT = "Queued: the kernel is busy; this will be sent once when it is free.";
 export const DISCONNECTED_TEXT =
   "This panel is disconnected from its kernel. Re-run the cell to reconnect.";
-const INPUT_PLACEHOLDER = "Message Neo (Enter to send, Shift+Enter for a new line)";
-
-interface PendingAction {
-  resolve(ack: AckMessage): void;
-  timer: ReturnType<typeof setTimeout>;
-  queued: boolean;
-}
 
 type Props = Pick<RenderProps<Model>, "model" | "el">;
 
 export function render({ model, el }: Props): () => void {
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const timers = new Timers();
   const listeners: Array<[string, (...args: never[]) => void]> = [];
   const on = (name: string, callback: (...args: never[]) => void): void => {
     model.on(name, callback as (...args: unknown[]) => void);
     listeners.push([name, callback]);
   };
-  const later = (ms: number, fn: () => void): ReturnType<typeof setTimeout> => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-    return timer;
-  };
-  const cancel = (timer: ReturnType<typeof setTimeout> | null): void => {
-    if (timer === null) return;
-    clearTimeout(timer);
-    timers.delete(timer);
-  };
+  const post = (message: ViewMessage): void => model.send(message);
 
-  // -- layout ------------------------------------------------------------------------------
+  // -- the parts -----------------------------------------------------------------------------
 
   const root = h("div", "neo-chat");
   // Lumino (JupyterLab, Notebook 7) skips its shortcuts for keys typed in here: Shift+Enter
@@ -78,9 +56,27 @@ export function render({ model, el }: Props): () => void {
   disconnected.setAttribute("role", "alert");
   disconnected.hidden = true;
 
+  const composer = new Composer({
+    send: (content) => requests.act({ type: "send", content }),
+    stop: () => requests.act({ type: "cancel" }),
+  });
+  const requests = new Requests(post, timers, (queued) => composer.setQueued(queued));
+  const store = new ItemStore();
+  const liveness = new Liveness(
+    {
+      post,
+      lastSeq: () => store.lastSeq,
+      eventCount: () => model.get("event_count") ?? 0,
+      changed: updateConnection,
+      lost: () => requests.failAll("The kernel is gone."),
+    },
+    timers,
+  );
+
   const header = new Header({
-    settings: (change) => act({ type: "settings", ...change }),
-    showError: (message) => showActionError(message),
+    settings: (change) => requests.act({ type: "settings", ...change }),
+    grant: (kind, allowed) => requests.act({ type: "grant", kind, allowed }),
+    showError: (message) => composer.showError(message),
   });
 
   const body = h("div", "neo-body");
@@ -89,9 +85,11 @@ export function render({ model, el }: Props): () => void {
   log.setAttribute("aria-label", "Conversation");
   const empty = h("div", "neo-empty", "Loading the conversation…");
   const conversation = new Conversation({
-    approve: (id) => act({ type: "approve", approval_request_id: id }),
+    approve: (id) => requests.act({ type: "approve", approval_request_id: id }),
     decline: (id, instructions) =>
-      act({ type: "decline", approval_request_id: id, message: instructions }),
+      requests.act({ type: "decline", approval_request_id: id, message: instructions }),
+    allow: (callId, grant) => requests.act({ type: "allow", call_id: callId, grant }),
+    reject: (callId, reason) => requests.act({ type: "reject", call_id: callId, reason }),
   });
   log.append(empty, conversation.el);
   const jump = button("neo-jump", "Jump to latest ↓", "neo-jump");
@@ -101,142 +99,38 @@ export function render({ model, el }: Props): () => void {
   earlier.hidden = true;
   body.append(earlier, log, jump);
 
-  const footer = h("div", "neo-footer");
-  const queued = h("div", "neo-queued", QUEUED_TEXT);
-  queued.dataset.testid = "neo-queued";
-  queued.setAttribute("role", "status");
-  queued.hidden = true;
-  const actionError = h("div", "neo-inline-error");
-  actionError.setAttribute("role", "alert");
-  actionError.hidden = true;
-  const busyNote = h("div", "neo-busy");
-  const form = h("div", "neo-compose");
-  const input = h("textarea", "neo-input");
-  input.dataset.testid = "neo-input";
-  input.rows = 2;
-  input.setAttribute("aria-label", "Message to Neo");
-  const send = button("neo-button neo-button-primary", "Send", "neo-send");
-  const stop = button("neo-button neo-button-stop", "Stop", "neo-stop");
-  form.append(input, send, stop);
-  footer.append(queued, actionError, busyNote, form);
-
-  root.append(banner, disconnected, header.el, body, footer);
+  root.append(banner, disconnected, header.el, body, composer.el);
   el.replaceChildren(root);
-
-  // -- actions -----------------------------------------------------------------------------
-
-  const pending = new Map<string, PendingAction>();
-
-  function post(message: ViewMessage): void {
-    model.send(message);
-  }
-
-  function act(action: Action): Promise<AckMessage> {
-    const requestId = newRequestId();
-    return new Promise((resolve) => {
-      const entry: PendingAction = {
-        resolve,
-        queued: false,
-        timer: later(QUEUED_AFTER_MS, () => {
-          entry.queued = true;
-          updateQueued();
-        }),
-      };
-      pending.set(requestId, entry);
-      post({ ...action, request_id: requestId });
-    });
-  }
-
-  function onAck(ack: AckMessage): void {
-    const entry = pending.get(ack.request_id);
-    // Another view of this chat sent it: the kernel answers every view.
-    if (!entry) return;
-    pending.delete(ack.request_id);
-    cancel(entry.timer);
-    updateQueued();
-    entry.resolve({ ...ack, ok: ack.ok === true });
-  }
-
-  function updateQueued(): void {
-    queued.hidden = ![...pending.values()].some((entry) => entry.queued);
-  }
-
-  function showActionError(message: string | null): void {
-    actionError.textContent = message ?? "";
-    actionError.hidden = !message;
-  }
-
-  // -- the composer --------------------------------------------------------------------------
-
-  let sending = false;
-  let stopping = false;
-
-  function submit(): void {
-    const text = input.value.trim();
-    if (!text || input.disabled || sending) return;
-    sending = true;
-    showActionError(null);
-    updateControls();
-    void act({ type: "send", content: text }).then((ack) => {
-      sending = false;
-      if (ack.ok) {
-        if (input.value.trim() === text) input.value = "";
-      } else {
-        showActionError(ack.error || "The message could not be sent.");
-      }
-      updateControls();
-    });
-  }
-
-  function requestStop(): void {
-    if (stopping || stop.disabled) return;
-    stopping = true;
-    showActionError(null);
-    updateControls();
-    void act({ type: "cancel" }).then((ack) => {
-      stopping = false;
-      if (!ack.ok) showActionError(ack.error || "Neo could not be stopped.");
-      updateControls();
-    });
-  }
-
-  input.addEventListener("keydown", (event) => {
-    // isComposing: Enter that ends an IME composition (Japanese, Chinese, ...) is not a send.
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
-    }
-  });
-  send.addEventListener("click", submit);
-  stop.addEventListener("click", requestStop);
   // Keys typed in the panel belong to the panel, whatever listens further up.
   root.addEventListener("keydown", (event) => event.stopPropagation());
 
-  function updateControls(): void {
-    const busyReason = model.get("busy_reason") || "";
-    const running = model.get("status") === "running";
-    input.disabled = isDisconnected() || sending || busyReason !== "";
-    input.placeholder = busyReason || INPUT_PLACEHOLDER;
-    send.disabled = input.disabled;
-    send.setAttribute("aria-busy", String(sending));
-    send.textContent = sending ? "Sending…" : "Send";
-    busyNote.textContent = busyReason;
-    busyNote.hidden = busyReason === "";
-    stop.hidden = !running;
-    stop.disabled = isDisconnected() || stopping;
-    stop.textContent = stopping ? "Stopping…" : "Stop";
-    conversation.setDisabled(isDisconnected());
-    header.setDisabled(isDisconnected());
-  }
-
   // -- traits --------------------------------------------------------------------------------
 
-  function updateHeader(): void {
-    header.setTask(model.get("task_name") ?? "", model.get("status"));
+  function waitingForYou(): boolean {
+    const decisions = model.get("local_decisions") ?? {};
+    return Object.keys(model.get("local_asks") ?? {}).some((id) => !decisions[id]);
   }
 
-  function updateEntities(): void {
-    header.setEntities(model.get("entities") ?? []);
+  function updateControls(): void {
+    const status = model.get("status");
+    const off = liveness.disconnected;
+    composer.update({
+      busyReason: model.get("busy_reason") || "",
+      stoppable: status === "running" || status === "awaiting_tools",
+      disconnected: off,
+    });
+    conversation.setDisabled(off);
+    header.setDisabled(off);
+  }
+
+  function updateConnection(): void {
+    disconnected.hidden = !liveness.disconnected;
+    root.classList.toggle("neo-is-disconnected", liveness.disconnected);
+    updateControls();
+  }
+
+  function updateHeader(): void {
+    header.setTask(model.get("task_name") ?? "", model.get("status"), waitingForYou());
   }
 
   function updateModes(): void {
@@ -251,10 +145,6 @@ export function render({ model, el }: Props): () => void {
     header.setUsage(model.get("context") ?? null, model.get("tokens_used") ?? null);
   }
 
-  function updateConsoleUrl(): void {
-    header.setConsoleUrl(model.get("console_url") ?? null);
-  }
-
   function updateBanner(): void {
     const value: Banner | null = model.get("banner");
     banner.hidden = !value;
@@ -263,67 +153,21 @@ export function render({ model, el }: Props): () => void {
     bannerMessage.textContent = value?.message ?? "";
   }
 
-  function updateApprovals(): void {
-    conversation.setApprovals(model.get("approvals") ?? {});
+  function updateLocalAsks(): void {
+    const cards = conversation.setLocalAsks(
+      model.get("local_asks") ?? {},
+      model.get("local_decisions") ?? {},
+    );
+    focusArrived(cards);
+    updateHeader();
   }
 
-  function updateAnswers(): void {
-    conversation.setAnswers(model.get("answers") ?? {});
-  }
+  // -- events --------------------------------------------------------------------------------
 
-  // -- events, sync and liveness -------------------------------------------------------------
-
-  const store = new ItemStore();
   let shownFrom = 0; // index in store.items of the first item rendered
-  let answered = false;
-  // Why the panel is cut off, if it is: "closed" (the comm closed: final), "dead" (the
-  // manager marked the comm dead: a kernel restart, or a dropped websocket that may come back)
-  // or "silent" (the first sync went unanswered). Any word from the kernel ends the last two.
-  let lost: "closed" | "dead" | "silent" | null = null;
-  let silentTimer: ReturnType<typeof setTimeout> | null = null;
-  let catchUpTimer: ReturnType<typeof setTimeout> | null = null;
-  let lastSync: { after: number; at: number } | null = null;
-
-  function isDisconnected(): boolean {
-    return lost !== null;
-  }
-
-  function sync(): void {
-    const after = store.lastSeq;
-    const now = Date.now();
-    // One request per position: a burst of messages past one gap asks once.
-    if (lastSync && lastSync.after === after && now - lastSync.at < SILENT_AFTER_MS) return;
-    lastSync = { after, at: now };
-    post({ type: "sync", after });
-  }
-
-  function heard(): void {
-    if (lost === null || lost === "closed") return;
-    const was = lost;
-    lost = null;
-    updateConnection();
-    // Back from a dropped connection: ask for whatever was sent meanwhile.
-    if (was === "dead") sync();
-  }
-
-  function updateConnection(): void {
-    disconnected.hidden = !isDisconnected();
-    root.classList.toggle("neo-is-disconnected", isDisconnected());
-    updateControls();
-  }
-
-  function markLost(reason: "closed" | "dead"): void {
-    if (lost === "closed") return;
-    lost = reason;
-    for (const requestId of [...pending.keys()]) {
-      onAck({ type: "ack", request_id: requestId, ok: false, error: "The kernel is gone." });
-    }
-    updateConnection();
-  }
 
   function onEvents(events: KernelMessage & { type: "events" }): void {
-    answered = true;
-    cancel(silentTimer);
+    liveness.gotEvents();
     const stick = isAtBottom();
     const applied = store.apply(events.events ?? [], events.reset === true);
     let shown = applied.items;
@@ -334,10 +178,11 @@ export function render({ model, el }: Props): () => void {
       updateEarlier();
     }
     const cards = conversation.add(shown);
+    if (applied.mode === "replace") updateLocalAsks();
     if (applied.mode === "append") focusArrived(cards);
     empty.textContent = "No messages yet. Ask Neo about your infrastructure.";
     empty.hidden = store.size > 0;
-    if (applied.syncAfter !== null) sync();
+    if (applied.syncAfter !== null) liveness.sync();
     if (applied.items.length || applied.mode === "replace") {
       if (stick) scrollToBottom();
       else jump.hidden = false;
@@ -345,11 +190,11 @@ export function render({ model, el }: Props): () => void {
   }
 
   /**
-   * Move focus to the Approve button of the newest card that just arrived, so a keyboard or
+   * Move focus to the first button of the newest card that just arrived, so a keyboard or
    * screen reader user can answer at once; but only when focus is nowhere in particular (the
    * page, or this panel's log): never away from someone typing or working elsewhere.
    */
-  function focusArrived(cards: readonly ApprovalCard[]): void {
+  function focusArrived(cards: ReadonlyArray<{ focusTarget: HTMLButtonElement | null }>): void {
     const target = [...cards].reverse().find((card) => card.focusTarget)?.focusTarget;
     if (!target || target.disabled) return;
     const active = document.activeElement;
@@ -374,19 +219,16 @@ export function render({ model, el }: Props): () => void {
   }
 
   function onMessage(message: unknown): void {
-    heard();
+    liveness.heard();
     if (!message || typeof message !== "object") return;
     const typed = message as KernelMessage;
     if (typed.type === "events") onEvents(typed);
-    else if (typed.type === "ack") onAck(typed);
-  }
-
-  function checkCaughtUp(): void {
-    cancel(catchUpTimer);
-    catchUpTimer = later(CATCH_UP_AFTER_MS, () => {
-      catchUpTimer = null;
-      if (answered && store.lastSeq < (model.get("event_count") ?? 0) - 1) sync();
-    });
+    else if (typed.type === "ack") requests.onAck(typed);
+    else if (typed.type === "live") {
+      const stick = isAtBottom();
+      conversation.setLive(typed.runs ?? []);
+      if (stick) scrollToBottom();
+    }
   }
 
   // -- scrolling -----------------------------------------------------------------------------
@@ -411,55 +253,74 @@ export function render({ model, el }: Props): () => void {
 
   // -- wiring --------------------------------------------------------------------------------
 
+  const heard = (update: () => void) => () => (liveness.heard(), update());
   on("msg:custom", onMessage);
-  on("change:task_name", () => (heard(), updateHeader()));
-  on("change:status", () => (heard(), updateHeader(), updateControls()));
-  on("change:entities", () => (heard(), updateEntities()));
-  on("change:banner", () => (heard(), updateBanner()));
-  on("change:approvals", () => (heard(), updateApprovals()));
-  on("change:answers", () => (heard(), updateAnswers()));
-  on("change:approval_mode", () => (heard(), updateModes()));
-  on("change:plan_mode", () => (heard(), updateModes()));
-  on("change:permission_mode", () => (heard(), updateModes()));
-  on("change:context", () => (heard(), updateUsage()));
-  on("change:tokens_used", () => (heard(), updateUsage()));
-  on("change:console_url", () => (heard(), updateConsoleUrl()));
-  on("change:busy_reason", () => (heard(), updateControls()));
-  on("change:event_count", () => (heard(), checkCaughtUp()));
+  on("change:task_name", heard(updateHeader));
+  on(
+    "change:status",
+    heard(() => (updateHeader(), updateControls())),
+  );
+  on(
+    "change:entities",
+    heard(() => header.setEntities(model.get("entities") ?? [])),
+  );
+  on("change:banner", heard(updateBanner));
+  on(
+    "change:approvals",
+    heard(() => conversation.setApprovals(model.get("approvals") ?? {})),
+  );
+  on(
+    "change:answers",
+    heard(() => conversation.setAnswers(model.get("answers") ?? {})),
+  );
+  on("change:approval_mode", heard(updateModes));
+  on("change:plan_mode", heard(updateModes));
+  on("change:permission_mode", heard(updateModes));
+  on("change:context", heard(updateUsage));
+  on("change:tokens_used", heard(updateUsage));
+  on(
+    "change:console_url",
+    heard(() => header.setConsoleUrl(model.get("console_url") ?? null)),
+  );
+  on("change:busy_reason", heard(updateControls));
+  on(
+    "change:event_count",
+    heard(() => liveness.checkCaughtUp()),
+  );
+  on(
+    "change:workspace",
+    heard(() => header.setWorkspace(model.get("workspace") ?? null)),
+  );
+  on("change:local_asks", heard(updateLocalAsks));
+  on("change:local_decisions", heard(updateLocalAsks));
   // ipywidgets: the comm closed (the widget was closed, or the kernel restarted) ...
-  on("comm:close", () => markLost("closed"));
+  on("comm:close", () => liveness.markLost("closed"));
   // ... or the manager marked it dead (kernel restart). anywidget's model proxy does not
   // expose `comm_live`, so an update is taken as death unless a real model says otherwise.
   on("comm_live_update", () => {
     const live = (model as AnyModel<Model> & { comm_live?: unknown }).comm_live;
-    if (live !== true) markLost("dead");
+    if (live !== true) liveness.markLost("dead");
   });
 
   updateHeader();
-  updateEntities();
+  header.setEntities(model.get("entities") ?? []);
   updateBanner();
   updateModes();
   updateUsage();
-  updateConsoleUrl();
-  updateApprovals();
-  updateAnswers();
+  header.setConsoleUrl(model.get("console_url") ?? null);
+  header.setWorkspace(model.get("workspace") ?? null);
+  conversation.setApprovals(model.get("approvals") ?? {});
+  conversation.setAnswers(model.get("answers") ?? {});
+  updateLocalAsks();
   updateConnection();
-
-  sync();
-  silentTimer = later(SILENT_AFTER_MS, () => {
-    silentTimer = null;
-    if (!answered && lost === null) {
-      lost = "silent";
-      updateConnection();
-    }
-  });
+  liveness.start();
 
   return () => {
     for (const [name, callback] of listeners)
       model.off(name, callback as (...args: unknown[]) => void);
-    for (const timer of timers) clearTimeout(timer);
     timers.clear();
-    pending.clear();
+    requests.clear();
+    conversation.dispose();
     root.remove();
   };
 }

@@ -5,6 +5,7 @@
  */
 
 import { h, localTime } from "./dom";
+import { localResult } from "./local";
 import type { ToolRun, ToolState } from "./model";
 
 const STATE_LABELS: Record<ToolState, string> = {
@@ -52,7 +53,10 @@ export function fillToolRow(row: HTMLDetailsElement, tool: ToolRun): void {
       h("pre", "neo-pre neo-tool-args", tool.arguments),
     );
   }
-  if (tool.result !== null) {
+  const readable = localResult(tool);
+  if (readable) {
+    body.append(h("div", "neo-tool-label", "Result"), readable);
+  } else if (tool.result !== null) {
     body.append(
       h("div", "neo-tool-label", failed ? "Error" : "Result"),
       h("pre", `neo-pre neo-tool-result${failed ? " neo-tool-result-error" : ""}`, tool.result),

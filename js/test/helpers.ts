@@ -39,6 +39,9 @@ export class FakeModel implements AnyModel<Model> {
       context: null,
       tokens_used: null,
       console_url: null,
+      workspace: null,
+      local_asks: {},
+      local_decisions: {},
       ...state,
     };
   }

@@ -19,26 +19,36 @@ True
 
 Modules: ``_paths`` (the sandbox), ``_workspace`` (kinds, policy), ``_filesystem``,
 ``_grep``, ``_process`` (capped, cancellable commands), ``_shell``, ``_pulumi``,
-``_registry`` (the table of tools, :func:`run_tool`, :func:`preview_change`), and
-``_runner`` (the loop that answers Neo's ``cli`` calls once and only once).
+``_registry`` (the table of tools, :func:`run_tool`, :func:`preview_change`), ``_asks``
+(the questions a person answers, and what a card shows), ``_live`` (a run's coalesced live
+tail), and ``_runner`` (the loop that answers Neo's ``cli`` calls once and only once).
 """
 
+from ._asks import Ask, AskAnswer, Asks, ask_details
+from ._live import LiveRun, plain_text
 from ._outcome import MAX_OUTPUT_BYTES, ToolOutcome
 from ._registry import TOOLS, preview_change, run_tool
-from ._runner import LocalRun, ToolReporter, ToolRunner, runner_for
+from ._runner import LocalRun, ToolReporter, ToolRunner, existing_runner, runner_for
 from ._workspace import KINDS, Decision, ToolKind, Workspace, tool_kind
 
 __all__ = [
     "KINDS",
     "MAX_OUTPUT_BYTES",
     "TOOLS",
+    "Ask",
+    "AskAnswer",
+    "Asks",
     "Decision",
+    "LiveRun",
     "LocalRun",
     "ToolKind",
     "ToolOutcome",
     "ToolReporter",
     "ToolRunner",
     "Workspace",
+    "ask_details",
+    "existing_runner",
+    "plain_text",
     "preview_change",
     "run_tool",
     "runner_for",

@@ -19,8 +19,14 @@ Once only, whatever happens:
   client's write rules check the history before a resend, so it is recorded once.
 
 Who may run what is the :class:`Workspace`'s: a call it does not allow is asked about when
-someone can be asked (``ask``), and otherwise answered as not allowed. Cancel stops the
-running tool (its whole process tree), answers the batch, then asks Neo to stop.
+someone can be asked (``ask``), and otherwise answered as not allowed. A panel asks through
+the runner's own board (:attr:`ToolRunner.asks`, :meth:`ToolRunner.ask_person`): the round
+blocks until the person answers (:meth:`ToolRunner.answer`), once per call. Cancel stops the
+running tool (its whole process tree) or the pending question, answers the batch, then asks
+Neo to stop.
+
+While a tool runs, its output is kept as a live tail (:class:`LiveRun`, secrets redacted,
+a few updates a second at most) for :meth:`ToolRunner.on_live` listeners to draw.
 """
 
 from __future__ import annotations
@@ -29,19 +35,21 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
 from .._errors import NeoError
 from .._eventlog import ToolRun
+from .._redaction import redact_text
 from .._session import SessionUpdate, TaskSession
+from ._asks import Ask, AskAnswer, Asks, ask_details
+from ._live import LiveRun
 from ._outcome import JsonValue, ToolOutcome
 from ._registry import run_tool
 from ._workspace import Decision, ToolKind, Workspace
 
-__all__ = ["LocalRun", "ToolReporter", "ToolRunner", "runner_for"]
+__all__ = ["LocalRun", "ToolReporter", "ToolRunner", "existing_runner", "runner_for"]
 
 CANCELLED = "cancelled by the user"
 Verdict = Literal["ran", "refused", "declined", "interrupted", "not run", "cancelled"]
@@ -126,7 +134,8 @@ class ToolRunner:
         workspace: where the tools run, and what runs without asking.
         reporter: posts ``exec_tool_call`` and ``tool_result`` (the client).
         ask: asks the person about a call the workspace does not allow; returns True to run
-            it, or ``(False, reason)``. None: nobody to ask, such calls are refused.
+            it, or ``(False, reason)``. None: nobody to ask, such calls are refused. A panel
+            sets it to :meth:`ask_person` (its cards answer through :meth:`answer`).
 
     Example::
 
@@ -149,14 +158,21 @@ class ToolRunner:
         #: Kinds the person allowed for this task since (beyond the workspace's).
         self.granted: set[ToolKind] = set()
         self._lock = threading.Lock()  # one batch at a time
+        self._follow_lock = threading.Lock()  # start/stop (never waits for a round)
         self._cancel = threading.Event()
         self._running = False
-        self._worker: ThreadPoolExecutor | None = None
+        self._worker: threading.Thread | None = None
+        self._stopped = threading.Event()
         self._queued = threading.Event()
         self._listeners: list[Callable[[LocalRun], None]] = []
         #: Every run this runner made, in order.
         self.runs: list[LocalRun] = []
+        self._live_listeners: list[Callable[[LiveRun], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
+        #: The questions the person has to answer, and their answers (one per call).
+        self.asks = Asks()
+        #: Each call this runner decided on, as it runs or ran, by call id (the panel's rows).
+        self.live: dict[str, LiveRun] = {}
 
     def __repr__(self) -> str:
         return f"ToolRunner(task_id={self.session.task_id!r}, workspace={self.workspace!r})"
@@ -165,37 +181,53 @@ class ToolRunner:
 
     def start(self) -> None:
         """Run calls as they come: on each session update with calls waiting, a round runs
-        on this runner's own thread (the session's follower never blocks on a tool)."""
-        with self._lock:
+        on this runner's own thread (the session's follower never blocks on a tool). The
+        thread is a daemon: a question nobody answers must not hold up the kernel's exit."""
+        with self._follow_lock:
             if self._unsubscribe is not None:
                 return
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo-tools")
+            self._stopped = threading.Event()
+            self._worker = threading.Thread(
+                target=self._work,
+                args=(self._stopped,),
+                name=f"neo-tools-{self.session.task_id}",
+                daemon=True,
+            )
             self._unsubscribe = self.session.subscribe(self._on_update)
+            self._worker.start()
         self.session.attach(self)
         if self.session.waiting_tool_calls:
             self._schedule()
         self.session.follow()
 
     def stop(self) -> None:
-        """Stop running calls as they come (a round under way finishes)."""
-        with self._lock:
+        """Stop running calls as they come. A round under way finishes: a question still
+        open is answered as cancelled (nobody is left to answer it)."""
+        with self._follow_lock:
             unsubscribe, self._unsubscribe = self._unsubscribe, None
             worker, self._worker = self._worker, None
         if unsubscribe is not None:
             unsubscribe()
         if worker is not None:
-            worker.shutdown(wait=False)
+            self._stopped.set()
+            self._queued.set()  # wakes the worker, which sees it was stopped
+            self.asks.cancel_all()
 
     def _on_update(self, update: SessionUpdate) -> None:
         if update.events and self.session.waiting_tool_calls:
             self._schedule()
 
     def _schedule(self) -> None:
-        worker = self._worker
-        if worker is None or self._queued.is_set():
-            return
-        self._queued.set()
-        worker.submit(self._round)
+        """Ask the worker for a round (several asks before it starts make one round)."""
+        if self._worker is not None:
+            self._queued.set()
+
+    def _work(self, stopped: threading.Event) -> None:
+        while True:
+            self._queued.wait()
+            if stopped.is_set():
+                return
+            self._round()
 
     def _round(self) -> None:
         self._queued.clear()
@@ -211,6 +243,52 @@ class ToolRunner:
         """Call ``listener`` with each run this runner finishes; returns how to stop."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def on_live(self, listener: Callable[[LiveRun], None]) -> Callable[[], None]:
+        """Call ``listener`` as each run's live tail or state changes (a few times a second
+        at most, from the runner's threads); returns how to stop."""
+        self._live_listeners.append(listener)
+        return lambda: (
+            self._live_listeners.remove(listener) if listener in self._live_listeners else None
+        )
+
+    def _publish_live(self, live: LiveRun) -> None:
+        for listener in list(self._live_listeners):
+            listener(live)
+
+    def _redact(self, text: str) -> str:
+        transport = getattr(self.reporter, "transport", None)
+        known = getattr(transport, "known_secrets", ())
+        return redact_text(text, known=known)[0]
+
+    # -- asking ------------------------------------------------------------------------------
+
+    def ask_person(self, call: ToolRun, decision: Decision) -> bool | tuple[bool, str]:
+        """An ``ask`` for a panel: show the call on :attr:`asks` and wait for the answer."""
+        details = ask_details(self.workspace, call.name or "", call.arguments)
+        ask = Ask(call.call_id or "", call.name or "", decision.kind, decision.reason, details)
+        answer = self.asks.wait(ask)
+        if answer.cancelled:
+            return False, CANCELLED
+        return True if answer.allow else (False, answer.reason)
+
+    def answer(self, call_id: str, *, allow: bool, grant: bool = False, reason: str = "") -> bool:
+        """The person's decision on a call waiting in :attr:`asks`: run it (``grant``: and
+        every call of its kind for the rest of the task), or not (``reason`` reaches Neo).
+        False if the call is not waiting, or was decided already (the first answer wins)."""
+        ask = self.asks.ask(call_id)
+        if ask is None:
+            return False
+        if allow and grant and ask.kind is not None:
+            self.granted.add(ask.kind)
+        return self.asks.answer(call_id, AskAnswer(allow, grant and allow, reason.strip()))
+
+    def grant(self, kind: ToolKind, allowed: bool = True) -> None:
+        """Allow (or stop allowing) ``kind`` for the rest of this task, beyond the workspace."""
+        if allowed:
+            self.granted.add(kind)
+        else:
+            self.granted.discard(kind)
 
     # -- one round ---------------------------------------------------------------------------
 
@@ -245,6 +323,7 @@ class ToolRunner:
             if claim.run is None:
                 claim.run = self._run(call)
                 self.runs.append(claim.run)
+                self._finish_live(claim.run)
                 for listener in list(self._listeners):
                     listener(claim.run)
             runs.append(claim.run)
@@ -282,6 +361,9 @@ class ToolRunner:
                 return _refuse(run, "refused", decision.refusal_text)
             answer = self.ask(call, decision)
             allowed, reason = (answer, "") if isinstance(answer, bool) else answer
+            given = self.asks.answers.get(run.call_id)
+            if self._cancel.is_set() or (given is not None and given.cancelled):
+                return _refuse(run, "cancelled", f"{name} was not run: {CANCELLED}")
             if not allowed:
                 text = "the user declined" + (f": {reason}" if reason else "")
                 return _refuse(run, "declined", f"{name} was not run: {text}")
@@ -293,9 +375,13 @@ class ToolRunner:
                 "not run",
                 f"{name} was not run: its start could not be reported to Pulumi Cloud ({exc})",
             )
+        live = self.live[run.call_id] = LiveRun(run.call_id, name, self._publish_live, self._redact)
+        self._publish_live(live)
         self._running = True
         try:
-            outcome = run_tool(self.workspace, name, call.arguments, cancel=self._cancel)
+            outcome = run_tool(
+                self.workspace, name, call.arguments, cancel=self._cancel, on_output=live.output
+            )
         finally:
             self._running = False
         run.outcome, run.content, run.is_error = outcome, outcome.content, outcome.is_error
@@ -303,6 +389,22 @@ class ToolRunner:
             run.verdict = "cancelled"
         run.finished_at = _now()
         return run
+
+    def _finish_live(self, run: LocalRun) -> None:
+        """Tell the live listeners how ``run`` ended (a refused call gets its row state too)."""
+        live = self.live.get(run.call_id)
+        if live is None:
+            live = self.live[run.call_id] = LiveRun(
+                run.call_id, run.name, self._publish_live, self._redact
+            )
+        outcome = run.outcome
+        if run.verdict != "ran":
+            state = {"cancelled": "stopped"}.get(run.verdict, run.verdict)
+        elif outcome is not None and outcome.timed_out:
+            state = "timed out"
+        else:
+            state = "failed" if run.is_error else "done"
+        live.finish(state, outcome.exit_code if outcome is not None else None)
 
     def _post(self, runs: list[LocalRun]) -> None:
         unposted = [r for r in runs if not r.posted]
@@ -324,6 +426,7 @@ class ToolRunner:
             return False
         self._cancel.set()
         try:
+            self.asks.cancel_all()  # a question nobody answers must not hold the stop
             with self._lock:  # the round under way ends: its tool was killed
                 pass
             # A result that cannot be posted is kept; the cancel's retries wait for it.
@@ -366,6 +469,12 @@ def _now() -> datetime:
 #: One runner per session.
 _RUNNERS: weakref.WeakKeyDictionary[TaskSession, ToolRunner] = weakref.WeakKeyDictionary()
 _RUNNERS_LOCK = threading.Lock()
+
+
+def existing_runner(session: TaskSession) -> ToolRunner | None:
+    """The session's runner if one was made, without making one."""
+    with _RUNNERS_LOCK:
+        return _RUNNERS.get(session)
 
 
 def runner_for(
