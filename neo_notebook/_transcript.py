@@ -10,7 +10,7 @@ survives.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import nh3
 from markdown_it import MarkdownIt
@@ -130,9 +130,14 @@ def _trigger(event: Event) -> list[str]:
     return lines
 
 
-def transcript_markdown(events: Sequence[Event], *, title: str = "") -> str:
+def transcript_markdown(
+    events: Sequence[Event], *, title: str = "", decisions: Mapping[str, str] | None = None
+) -> str:
     """The conversation as Markdown: messages, plans and diffs in full, each tool run and
-    answer in a line or two. Approval states are those the events imply."""
+    answer in a line or two. Approval states are those the events imply.
+
+    ``decisions``: what the person decided on calls run on this machine, by call id
+    (``"Allowed"``, ``"Rejected: <reason>"``), said before each such result."""
     log = EventLog()
     for event in events:
         log.add(event)
@@ -162,6 +167,9 @@ def transcript_markdown(events: Sequence[Event], *, title: str = "") -> str:
             lines += _returned(event.name, event.result, "")
         elif kind == "tool_result":
             for result in event.tool_results:
+                decided = (decisions or {}).get(result.tool_call_id or "")
+                if decided:
+                    lines += [f"*{decided} by you:* `{result.name or 'tool'}`", ""]
                 lines += _returned(result.name, result.content, " (run by the client)")
         elif kind == "user_confirmation":
             answer = event.confirmation

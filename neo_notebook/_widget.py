@@ -65,7 +65,7 @@ from ._errors import (
 )
 from ._eventlog import EventLog
 from ._events import ApprovalRequest, Event
-from ._local_tools import KINDS, LiveRun, ToolRunner, existing_runner
+from ._local_tools import KINDS, AskAnswer, LiveRun, ToolRunner, existing_runner
 from ._models import Task
 from ._session import SessionClient, SessionUpdate, TaskSession, session_for
 from ._transcript import transcript_html, transcript_markdown
@@ -123,6 +123,14 @@ def chat_for(client: ChatClient, task_id: str | None = None) -> NeoChat:
     if chat is None or chat.closed:
         chat = NeoChat(client, task_id)  # registers itself
     return chat
+
+
+def _decision_text(answer: AskAnswer) -> str:
+    if answer.cancelled:
+        return "Stopped before it ran"
+    if not answer.allow:
+        return "Rejected" + (f" ({answer.reason})" if answer.reason else "")
+    return "Allowed for the rest of the task" if answer.grant else "Allowed"
 
 
 def _keep_front_end_subshell(widget: anywidget.AnyWidget) -> None:
@@ -413,7 +421,13 @@ class NeoChat(anywidget.AnyWidget):
 
     def transcript(self) -> str:
         """The conversation as Markdown (the same text saved notebooks show)."""
-        return transcript_markdown(self.events, title=self.task_name)
+        runner = self._runner
+        decisions = (
+            {call_id: _decision_text(a) for call_id, a in runner.asks.answers.items()}
+            if runner is not None
+            else None
+        )
+        return transcript_markdown(self.events, title=self.task_name, decisions=decisions)
 
     def close(self) -> None:
         """Close the panel; the task stops being followed when nothing else follows it."""

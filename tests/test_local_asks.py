@@ -258,3 +258,17 @@ def test_without_a_panel_a_call_not_allowed_is_refused(
     assert client.session(task.id).wait(20)
     (item,) = results(emulator, task.id)
     assert item["is_error"] and "'shell' kind is not allowed" in item["content"]["error"]
+
+
+def test_the_transcript_has_each_local_run_with_its_decision(
+    client: NeoClient, emulator: NeoEmulator, ws: Workspace
+) -> None:
+    _, chat, _ = panel(client, "run: echo kept-in-the-transcript", ws)
+    (call_id,) = wait_for(lambda: list(chat.local_asks), 15)
+    assert chat.runner is not None and chat.runner.answer(call_id, allow=False, reason="not now")
+    assert chat.wait(20)
+    text = chat.transcript()
+    assert "echo kept-in-the-transcript" in text  # what was asked to run
+    assert "*Rejected (not now) by you:* `shell__shell_execute`" in text
+    assert "the user declined: not now" in text  # the result Neo got
+    chat.close()

@@ -173,7 +173,8 @@ export class Header {
 
   /** Where Neo's tools run here: the path, and each kind (allowed, granted, or neither). */
   setWorkspace(info: WorkspaceInfo | null): void {
-    this.workspaceInfo = info;
+    // traitlets sends an unset Dict trait as {}: no workspace.
+    this.workspaceInfo = info && info.path && Array.isArray(info.kinds) ? info : null;
     this.updateSettings();
   }
 

@@ -175,6 +175,11 @@ describe("watching a run on this machine", () => {
 });
 
 describe("the workspace in the header", () => {
+  it("is not shown for a task without one (an unset trait arrives as {})", () => {
+    panel.mount({ workspace: {} as never });
+    expect(q(panel.el, "neo-workspace").hidden).toBe(true);
+  });
+
   it("shows the path and the kinds, and switches a kind for this task", () => {
     const model = panel.mount({ approval_mode: "manual" });
     model.set("workspace", {
