@@ -212,14 +212,20 @@ EMPTY_TASKS = dtypes(tasks_frame([], raw=True))
 
 
 def kept(items: list[Any]) -> list[Mapping[str, Any]]:
-    """The items a frame keeps: mappings, repeats of a non-empty string id dropped."""
+    """The items a frame keeps: mappings, repeats of an id dropped (an id is a non-empty
+    string or an integer, 5 and "5" being one id; a boolean or a float is no id)."""
     seen: set[str] = set()
     out = []
     for item in items:
         if not isinstance(item, Mapping):
             continue
-        key = item.get("id")
-        if isinstance(key, str) and key:
+        value = item.get("id")
+        key = None
+        if isinstance(value, str) and value:
+            key = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            key = str(value)
+        if key is not None:
             if key in seen:
                 continue
             seen.add(key)
