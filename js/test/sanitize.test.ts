@@ -353,3 +353,114 @@ describe("every field from the API", () => {
     expect(code.textContent).toBe(line);
   });
 });
+
+describe("every field of a local run (command, paths, contents, output, diffs)", () => {
+  const panel = panelFixture();
+
+  it.each(PAYLOADS)("%s", (payload) => {
+    const model = panel.mount({
+      status: "awaiting_tools",
+      workspace: { path: payload, allow: ["read"], granted: [], kinds: ["read", "shell"] },
+    });
+    model.receive(
+      events(
+        numbered(
+          0,
+          toolItem({
+            key: "call_shell",
+            call_id: "call_shell",
+            name: "shell__shell_execute",
+            runner: "client",
+            execution_mode: "cli",
+            arguments: JSON.stringify({ command: payload, cwd: payload }),
+            state: "running",
+          }),
+          toolItem({
+            key: "call_edit",
+            call_id: "call_edit",
+            name: "filesystem__edit",
+            runner: "client",
+            execution_mode: "cli",
+            arguments: JSON.stringify({ file_path: payload, old_string: payload }),
+            state: "done",
+            result: `Successfully edited file: ${payload}\n\`\`\`diff\n--- ${payload}\n+++ ${payload}\n@@ -1 +1 @@\n-${payload}\n+${payload}\n\`\`\``,
+          }),
+          toolItem({
+            key: "call_read",
+            call_id: "call_read",
+            name: "filesystem__read",
+            runner: "client",
+            execution_mode: "cli",
+            arguments: JSON.stringify({ file_path: payload }),
+            state: "done",
+            result: JSON.stringify({ content: payload }),
+          }),
+          toolItem({
+            key: "call_grep",
+            call_id: "call_grep",
+            name: "filesystem__grep",
+            runner: "client",
+            execution_mode: "cli",
+            arguments: JSON.stringify({ pattern: payload }),
+            state: "done",
+            result: JSON.stringify({
+              content: `Found 1 matches in 1 file(s):\n\n/w/${payload}:1: ${payload}`,
+            }),
+          }),
+        ),
+        true,
+      ),
+    );
+    model.set("local_asks", {
+      call_shell: {
+        call_id: "call_shell",
+        name: payload,
+        kind: "shell",
+        reason: payload,
+        details: { command: payload, cwd: payload, timeout: 120 },
+        asked_at: payload,
+      },
+      call_edit: {
+        call_id: "call_edit",
+        name: payload,
+        kind: "write",
+        reason: payload,
+        details: {
+          file: payload,
+          diff: `--- a/${payload}\n+++ b/${payload}\n@@ -1 +1 @@\n-${payload}\n+${payload}`,
+          new_file: payload,
+          note: payload,
+        },
+        asked_at: payload,
+      },
+      call_up: {
+        call_id: "call_up",
+        name: payload,
+        kind: "up",
+        reason: payload,
+        details: { stack: payload, program: payload, env_names: [payload, payload] },
+        asked_at: payload,
+      },
+    });
+    model.receive({
+      type: "live",
+      runs: [
+        {
+          call_id: "call_shell",
+          name: payload,
+          started_at: payload,
+          state: "running",
+          exit_code: null,
+          tail: [
+            ["stdout", payload],
+            ["stderr", payload],
+          ],
+        },
+      ],
+    });
+    for (const details of Array.from(panel.el.querySelectorAll("details"))) details.open = true;
+    assertPanelSafe(panel.el);
+    // The command is shown as it came: as text, never as markup.
+    expect(q(panel.el, "neo-local-command").textContent).toContain(payload);
+  });
+});
