@@ -77,6 +77,8 @@ __all__ = ["ChatClient", "NeoChat", "chat_for"]
 
 _STATIC = Path(__file__).parent / "static"
 _ACTIONS = ("send", "approve", "decline", "cancel", "settings", "allow", "reject", "grant")
+#: Actions a 409 ("a previous request is still pending") does not lose: kept and resent.
+_KEPT_ON_CONFLICT = frozenset({"approve", "decline"})
 _BUSY = "Neo is working… You can send a message when it finishes, or press Stop."
 
 
@@ -224,6 +226,9 @@ class NeoChat(anywidget.AnyWidget):
         self._unsubscribe: Callable[[], None] | None = None
         self._approvals_seen = -1
         self._acks: dict[str, dict[str, Any]] = {}
+        #: Answers the service refused with 409 while Neo's turn was ending: kept, and sent
+        #: again when the task is read not running (their views keep waiting meanwhile).
+        self._deferred: list[dict[str, Any]] = []
         self._runner: ToolRunner | None = None
         self._runner_unsubscribe: list[Callable[[], None]] = []
         self._live: dict[str, dict[str, Any]] = {}
@@ -514,6 +519,11 @@ class NeoChat(anywidget.AnyWidget):
                 self._send_items(items)
         if update.turn_ended:  # once per turn: a view re-renders on each update
             self._update_saved_transcript()
+        if update.status != "running" and update.error is None and self._deferred:
+            with self._lock:
+                deferred, self._deferred = self._deferred, []
+            for content in deferred:
+                self._worker.submit(self._run_action, content)
 
     def _draw(self, session: TaskSession, *, task_changed: bool) -> None:
         """The traits from the session (caller holds the lock)."""
@@ -655,9 +665,17 @@ class NeoChat(anywidget.AnyWidget):
                     plan_mode=plan if isinstance(plan, bool) else None,
                     permission_mode=_str(content.get("permission_mode")),
                 )
+        except ConflictError as exc:
+            if content["type"] in _KEPT_ON_CONFLICT and not self.closed:
+                # Neo's turn is still ending: the answer is kept and sent when the service
+                # takes it (a request no longer pending then is refused, naming why).
+                with self._lock:
+                    self._deferred.append(content)
+                return
+            error = str(exc)
         except NeoError as exc:
             error = str(exc)
-            if not isinstance(exc, (ApprovalError, ConflictError, ConfigurationError)):
+            if not isinstance(exc, (ApprovalError, ConfigurationError)):
                 self.banner = banner_for(exc)
         except Exception as exc:  # a handler must always answer, or the view waits forever
             error = f"{type(exc).__name__}: {exc}"
