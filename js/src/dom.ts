@@ -77,3 +77,12 @@ export function formatTokens(count: number): string {
 function trim1(value: number): string {
   return value.toFixed(1).replace(/\.0$/, "");
 }
+
+/** A duration for a person: "850 ms", "4.2 s", "2 min 5 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+}

@@ -15,7 +15,7 @@
 import { fileDiff } from "./diff";
 import { button, h, localTime } from "./dom";
 import type { AckMessage, LiveRun, LocalAsk, LocalDecision, ToolRun } from "./model";
-import { formatDuration } from "./tools";
+import { formatDuration } from "./dom";
 
 export interface LocalActions {
   allow(callId: string, grant: boolean): Promise<AckMessage>;

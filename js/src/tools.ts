@@ -4,7 +4,7 @@
  * so a reader who opened it keeps it open while the run goes on.
  */
 
-import { h, localTime } from "./dom";
+import { formatDuration, h, localTime } from "./dom";
 import { localResult } from "./local";
 import type { ToolRun, ToolState } from "./model";
 
@@ -78,12 +78,4 @@ export function placeLabel(tool: ToolRun): string | null {
   }
   if (tool.execution_mode && tool.execution_mode !== "cloud") return `via ${tool.execution_mode}`;
   return null;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { WINDOW } from "../src/panel";
-import { formatDuration, placeLabel } from "../src/tools";
+import { formatDuration } from "../src/dom";
+import { placeLabel } from "../src/tools";
 import {
   events,
   item,
