@@ -24,6 +24,9 @@ import typescript from "highlight.js/lib/languages/typescript";
 import yaml from "highlight.js/lib/languages/yaml";
 import { Marked } from "marked";
 
+/** How sure highlight.js must be of a fence without a language before it colours it. */
+const AUTO_RELEVANCE = 3;
+
 const LANGUAGES = {
   bash,
   csharp,
@@ -136,8 +139,12 @@ function decorateCode(pre: HTMLPreElement): void {
       language === null
         ? hljs.highlightAuto(text, Object.keys(LANGUAGES))
         : hljs.highlight(text, { language, ignoreIllegals: true });
-    code.replaceChildren(spansOnly(result.value));
-    code.classList.add("hljs");
+    // A guess needs some evidence: prose and tool output (an error line, a preview's
+    // summary) would otherwise get keywords coloured at random.
+    if (language !== null || result.relevance >= AUTO_RELEVANCE) {
+      code.replaceChildren(spansOnly(result.value));
+      code.classList.add("hljs");
+    }
   }
   const block = document.createElement("div");
   block.className = "neo-code";

@@ -95,3 +95,17 @@ describe("renderMarkdown", () => {
     expect(link.rel).toBe("noopener noreferrer");
   });
 });
+
+describe("fences without a language", () => {
+  it("colour code that reads as code, and leave tool output and prose plain", () => {
+    const code = renderMarkdown(
+      '```\nconst x = new aws.ec2.Instance("web", { instanceType: "t3.large" });\n```',
+    );
+    expect(code.querySelector("code.hljs span")).not.toBeNull();
+    const prose = renderMarkdown(
+      "```\nerror: the pulumi CLI was not found on PATH: install it and try again\n```",
+    );
+    expect(prose.querySelector("code span")).toBeNull();
+    expect(prose.querySelector("code")?.textContent).toContain("not found on PATH");
+  });
+});
