@@ -79,6 +79,7 @@ _STATIC = Path(__file__).parent / "static"
 _ACTIONS = ("send", "approve", "decline", "cancel", "settings", "allow", "reject", "grant")
 #: Actions a 409 ("a previous request is still pending") does not lose: kept and resent.
 _KEPT_ON_CONFLICT = frozenset({"approve", "decline"})
+_KEPT_NOTE = "Neo is still finishing its turn: your answer is kept and sent as soon as it can be."
 _BUSY = "Neo is working… You can send a message when it finishes, or press Stop."
 
 
@@ -187,6 +188,9 @@ class NeoChat(anywidget.AnyWidget):
     approvals = t.Dict(value_trait=t.Unicode()).tag(sync=True)
     #: Answers this process sent, by request id: the card shows them before Neo records them.
     answers = t.Dict().tag(sync=True)
+    #: Answers kept until the service takes them (it said 409 while Neo's turn was ending),
+    #: by request id: the card says why it still waits.
+    kept = t.Dict(value_trait=t.Unicode()).tag(sync=True)
     banner = t.Dict(None, allow_none=True).tag(sync=True)
     busy_reason = t.Unicode("").tag(sync=True)
     event_count = t.Int(0).tag(sync=True)
@@ -671,6 +675,9 @@ class NeoChat(anywidget.AnyWidget):
                 # takes it (a request no longer pending then is refused, naming why).
                 with self._lock:
                     self._deferred.append(content)
+                    approval_id = _str(content.get("approval_request_id"))
+                    if approval_id:
+                        self.kept = {**self.kept, approval_id: _KEPT_NOTE}
                 return
             error = str(exc)
         except NeoError as exc:
@@ -682,4 +689,7 @@ class NeoChat(anywidget.AnyWidget):
         ack = {"type": "ack", "request_id": request_id, "ok": error is None, "error": error}
         with self._lock:
             self._acks[request_id] = ack
+            approval_id = _str(content.get("approval_request_id"))
+            if approval_id in self.kept:
+                self.kept = {k: v for k, v in self.kept.items() if k != approval_id}
         self.send(ack)

@@ -87,11 +87,13 @@ def test_an_approve_the_service_refuses_with_409_is_kept_and_sent_once_it_can(
     front_end(chat, {"type": "approve", "request_id": "r-1", "approval_request_id": pending.id})
     wait_for(lambda: chat._deferred, 10)  # refused with 409, and kept
     assert not [m for m in views.of_type("ack") if m["ok"] is not None]  # still in flight
+    assert "kept" in chat.kept[pending.id]  # and the card says why
     assert not [b for _, b in emulator.posted if b["type"] == "user_confirmation"]
     emulator.set_status(str(chat.task_id), "idle")  # the service takes answers again
     assert views.ack("r-1", timeout=30)["ok"] is True
     confirmations = [b for _, b in emulator.posted if b["type"] == "user_confirmation"]
     assert len(confirmations) == 1 and confirmations[0]["approval_request_id"] == pending.id
+    assert chat.kept == {}
 
 
 def test_an_approval_answered_elsewhere_updates_the_panel(

@@ -47,6 +47,8 @@ export class ApprovalCard {
   /** The answer this process sent (acked here, or told by the `answers` trait). */
   private sent: Answer | null = null;
   private disabled = false;
+  /** Why an answer in flight is kept waiting (the service refused it for now), or null. */
+  private kept: string | null = null;
   private readonly actions: HTMLElement;
   private readonly approveButton: HTMLButtonElement | null = null;
   private readonly declineButton: HTMLButtonElement | null = null;
@@ -176,6 +178,14 @@ export class ApprovalCard {
     this.update();
   }
 
+  /** The kernel keeps this card's answer until the service takes it (the `kept` trait). */
+  setKept(note: string | undefined): void {
+    const kept = note ?? null;
+    if (this.kept === kept) return;
+    this.kept = kept;
+    this.update();
+  }
+
   setDisabled(disabled: boolean): void {
     if (this.disabled === disabled) return;
     this.disabled = disabled;
@@ -221,7 +231,7 @@ export class ApprovalCard {
     }
     this.approveButton?.setAttribute("aria-busy", String(this.inFlight === "approve"));
     this.declineButton?.setAttribute("aria-busy", String(this.inFlight === "decline"));
-    this.label.textContent = this.inFlight ? IN_FLIGHT_LABELS[this.inFlight] : "";
+    this.label.textContent = this.inFlight ? (this.kept ?? IN_FLIGHT_LABELS[this.inFlight]) : "";
     this.label.hidden = !this.label.textContent;
   }
 

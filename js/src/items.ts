@@ -35,6 +35,7 @@ export class Conversation {
   private cards: ApprovalCard[] = [];
   private approvals: Record<string, ApprovalState> = {};
   private answers: Record<string, SentAnswer> = {};
+  private kept: Record<string, string> = {};
   private disabled = false;
   /** Where new nodes go: the log, or a fragment while earlier items are rendered. */
   private target: HTMLElement | DocumentFragment;
@@ -149,6 +150,11 @@ export class Conversation {
     for (const card of this.cards) if (card.id) card.setAnswer(answers[card.id]);
   }
 
+  setKept(kept: Record<string, string>): void {
+    this.kept = kept;
+    for (const card of this.cards) if (card.id) card.setKept(kept[card.id]);
+  }
+
   setDisabled(disabled: boolean): void {
     this.disabled = disabled;
     for (const card of this.cards) card.setDisabled(disabled);
@@ -164,6 +170,7 @@ export class Conversation {
         if (card.id) {
           card.setState(this.approvals[card.id]);
           card.setAnswer(this.answers[card.id]);
+          card.setKept(this.kept[card.id]);
         }
         card.setDisabled(this.disabled);
         this.cards.push(card);

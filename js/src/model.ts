@@ -247,6 +247,9 @@ export interface Model {
   entities: EntityChip[];
   approvals: Record<string, ApprovalState>;
   answers: Record<string, SentAnswer>;
+  /** Answers the kernel keeps until the service takes them (a 409 while Neo's turn ends), by
+   * request id: why the card still waits. */
+  kept: Record<string, string>;
   banner: Banner | null;
   busy_reason: string;
   event_count: number;

@@ -273,6 +273,10 @@ export function render({ model, el }: Props): () => void {
     "change:answers",
     heard(() => conversation.setAnswers(model.get("answers") ?? {})),
   );
+  on(
+    "change:kept",
+    heard(() => conversation.setKept(model.get("kept") ?? {})),
+  );
   on("change:approval_mode", heard(updateModes));
   on("change:plan_mode", heard(updateModes));
   on("change:permission_mode", heard(updateModes));
@@ -311,6 +315,7 @@ export function render({ model, el }: Props): () => void {
   header.setWorkspace(model.get("workspace") ?? null);
   conversation.setApprovals(model.get("approvals") ?? {});
   conversation.setAnswers(model.get("answers") ?? {});
+  conversation.setKept(model.get("kept") ?? {});
   updateLocalAsks();
   updateConnection();
   liveness.start();

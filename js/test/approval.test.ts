@@ -124,6 +124,21 @@ describe("one answer per request", () => {
     expect(label()).toBe("Approved");
   });
 
+  it("says why an answer the service refused for now is kept, then that it was sent", async () => {
+    const model = panel.mount({ approvals: { req_1: "pending" } });
+    model.receive(events(numbered(0, approvalItem()), true));
+    q<HTMLButtonElement>(card(), "neo-approve").click();
+    expect(label()).toBe("Approving…");
+    model.set("kept", { req_1: "Neo is still finishing its turn: your answer is kept." });
+    expect(label()).toBe("Neo is still finishing its turn: your answer is kept.");
+    expect(q<HTMLButtonElement>(card(), "neo-approve").disabled).toBe(true);
+    model.set("kept", {});
+    ack(model, model.sentOfType("approve")[0]);
+    await flush();
+    expect(label()).toBe("Approved, waiting for Neo");
+    expect(model.sentOfType("approve")).toHaveLength(1);
+  });
+
   it("declines with the instructions typed", async () => {
     const model = panel.mount({ approvals: { req_1: "pending" } });
     model.receive(events(numbered(0, approvalItem()), true));

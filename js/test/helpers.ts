@@ -30,6 +30,7 @@ export class FakeModel implements AnyModel<Model> {
       entities: [],
       approvals: {},
       answers: {},
+      kept: {},
       banner: null,
       busy_reason: "",
       event_count: 0,
