@@ -76,7 +76,6 @@ if TYPE_CHECKING:
 __all__ = ["ChatClient", "NeoChat", "chat_for"]
 
 _STATIC = Path(__file__).parent / "static"
-_ACTIONS = ("send", "approve", "decline", "cancel", "settings", "allow", "reject", "grant")
 #: Actions a 409 ("a previous request is still pending") does not lose: kept and resent.
 _KEPT_ON_CONFLICT = frozenset({"approve", "decline"})
 _KEPT_NOTE = "Neo is still finishing its turn: your answer is kept and sent as soon as it can be."
@@ -606,7 +605,7 @@ class NeoChat(anywidget.AnyWidget):
             if live:
                 self.send({"type": "live", "runs": live})
             self._follow()
-        elif kind in _ACTIONS:
+        elif kind in _ACTION_HANDLERS:
             request_id = content.get("request_id")
             if not isinstance(request_id, str) or not request_id:
                 return
@@ -640,35 +639,41 @@ class NeoChat(anywidget.AnyWidget):
             # Another view, or code, decided first: the card shows that decision.
             raise ApprovalError("This call was already decided.")
 
+    def _act_send(self, content: Mapping[str, Any]) -> None:
+        text = content.get("content")
+        if not isinstance(text, str):
+            raise ApprovalError("Nothing to send.")
+        self.send_message(text)
+
+    def _act_approve(self, content: Mapping[str, Any]) -> None:
+        self.approve(_str(content.get("approval_request_id")))
+
+    def _act_decline(self, content: Mapping[str, Any]) -> None:
+        message = content.get("message")
+        self.decline(
+            _str(content.get("approval_request_id")),
+            instructions=message if isinstance(message, str) else "",
+        )
+
+    def _act_cancel(self, content: Mapping[str, Any]) -> None:
+        self.cancel()
+
+    def _act_settings(self, content: Mapping[str, Any]) -> None:
+        plan = content.get("plan_mode")
+        self.update_task(
+            approval_mode=_str(content.get("approval_mode")),
+            plan_mode=plan if isinstance(plan, bool) else None,
+            permission_mode=_str(content.get("permission_mode")),
+        )
+
+    def _act_local(self, content: Mapping[str, Any]) -> None:
+        self._local_action(str(content["type"]), content)
+
     def _run_action(self, content: dict[str, Any]) -> None:
         request_id = content["request_id"]
         error: str | None = None
         try:
-            kind = content["type"]
-            if kind == "send":
-                text = content.get("content")
-                if not isinstance(text, str):
-                    raise ApprovalError("Nothing to send.")
-                self.send_message(text)
-            elif kind == "approve":
-                self.approve(_str(content.get("approval_request_id")))
-            elif kind == "decline":
-                message = content.get("message")
-                self.decline(
-                    _str(content.get("approval_request_id")),
-                    instructions=message if isinstance(message, str) else "",
-                )
-            elif kind == "cancel":
-                self.cancel()
-            elif kind in ("allow", "reject", "grant"):
-                self._local_action(kind, content)
-            elif kind == "settings":
-                plan = content.get("plan_mode")
-                self.update_task(
-                    approval_mode=_str(content.get("approval_mode")),
-                    plan_mode=plan if isinstance(plan, bool) else None,
-                    permission_mode=_str(content.get("permission_mode")),
-                )
+            _ACTION_HANDLERS[content["type"]](self, content)
         except ConflictError as exc:
             if content["type"] in _KEPT_ON_CONFLICT and not self.closed:
                 # Neo's turn is still ending: the answer is kept and sent when the service
@@ -693,3 +698,16 @@ class NeoChat(anywidget.AnyWidget):
             if approval_id in self.kept:
                 self.kept = {k: v for k, v in self.kept.items() if k != approval_id}
         self.send(ack)
+
+
+#: The panel's actions, by the message type that asks for them: a new one is a row here.
+_ACTION_HANDLERS: dict[str, Callable[[NeoChat, Mapping[str, Any]], None]] = {
+    "send": NeoChat._act_send,
+    "approve": NeoChat._act_approve,
+    "decline": NeoChat._act_decline,
+    "cancel": NeoChat._act_cancel,
+    "settings": NeoChat._act_settings,
+    "allow": NeoChat._act_local,
+    "reject": NeoChat._act_local,
+    "grant": NeoChat._act_local,
+}
