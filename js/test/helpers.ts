@@ -1,6 +1,6 @@
-import type { AnyModel } from "@anywidget/types";
 import { afterEach, beforeEach, vi } from "vitest";
 import { render } from "../src/panel";
+import { FakeAnyModel } from "./fake-model";
 import type {
   ApprovalInfo,
   AttachedData,
@@ -11,19 +11,10 @@ import type {
   ToolRun,
 } from "../src/model";
 
-type Handler = (...args: any[]) => void;
-
 /** An anywidget model without a kernel: records what the view sends, lets tests push. */
-export class FakeModel implements AnyModel<Model> {
-  state: Model;
-  sent: Record<string, unknown>[] = [];
-  private handlers = new Map<string, Handler[]>();
-  widget_manager = {
-    get_model: () => Promise.reject(new Error("no widget manager in tests")),
-  };
-
+export class FakeModel extends FakeAnyModel<Model> {
   constructor(state: Partial<Model> = {}) {
-    this.state = {
+    super({
       task_id: null,
       task_name: "",
       status: "new",
@@ -44,53 +35,7 @@ export class FakeModel implements AnyModel<Model> {
       local_asks: {},
       local_decisions: {},
       ...state,
-    };
-  }
-
-  get<K extends keyof Model>(key: K): Model[K] {
-    return this.state[key];
-  }
-
-  set<K extends keyof Model>(key: K, value: Model[K]): void {
-    this.state[key] = value;
-    this.emit(`change:${key}`);
-  }
-
-  on(name: string, callback: Handler): void {
-    this.handlers.set(name, [...(this.handlers.get(name) ?? []), callback]);
-  }
-
-  off(name?: string | null, callback?: Handler | null): void {
-    for (const [event, list] of this.handlers) {
-      if (name && event !== name) continue;
-      this.handlers.set(
-        event,
-        list.filter((h) => callback && h !== callback),
-      );
-    }
-  }
-
-  save_changes(): void {}
-
-  send(content: Record<string, unknown>): void {
-    this.sent.push(content);
-  }
-
-  emit(name: string, ...args: unknown[]): void {
-    for (const handler of this.handlers.get(name) ?? []) handler(...args);
-  }
-
-  /** A custom message from the kernel. */
-  receive(message: unknown): void {
-    this.emit("msg:custom", message, []);
-  }
-
-  listenerCount(): number {
-    return [...this.handlers.values()].reduce((n, list) => n + list.length, 0);
-  }
-
-  sentOfType(type: string): Record<string, unknown>[] {
-    return this.sent.filter((m) => m.type === type);
+    });
   }
 }
 

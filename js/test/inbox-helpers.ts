@@ -1,21 +1,12 @@
-import type { AnyModel } from "@anywidget/types";
 import { afterEach, beforeEach, vi } from "vitest";
 import { EMPTY_FILTERS, type InboxModel, type InboxRow } from "../src/inbox-model";
 import { render } from "../src/inbox-panel";
-
-type Handler = (...args: any[]) => void;
+import { FakeAnyModel } from "./fake-model";
 
 /** An inbox model without a kernel: records what the view sends, lets tests push. */
-export class FakeInboxModel implements AnyModel<InboxModel> {
-  state: InboxModel;
-  sent: Record<string, any>[] = [];
-  private handlers = new Map<string, Handler[]>();
-  widget_manager = {
-    get_model: () => Promise.reject(new Error("no widget manager in tests")),
-  };
-
+export class FakeInboxModel extends FakeAnyModel<InboxModel> {
   constructor(state: Partial<InboxModel> = {}) {
-    this.state = {
+    super({
       filters: { ...EMPTY_FILTERS },
       sources: ["api", "console", "cli", "slack", "schedule", "github", "code-review"],
       following: 0,
@@ -27,52 +18,7 @@ export class FakeInboxModel implements AnyModel<InboxModel> {
       opened: null,
       loading: false,
       ...state,
-    };
-  }
-
-  get<K extends keyof InboxModel>(key: K): InboxModel[K] {
-    return this.state[key];
-  }
-
-  set<K extends keyof InboxModel>(key: K, value: InboxModel[K]): void {
-    this.state[key] = value;
-    this.emit(`change:${key}`);
-  }
-
-  on(name: string, callback: Handler): void {
-    this.handlers.set(name, [...(this.handlers.get(name) ?? []), callback]);
-  }
-
-  off(name?: string | null, callback?: Handler | null): void {
-    for (const [event, list] of this.handlers) {
-      if (name && event !== name) continue;
-      this.handlers.set(
-        event,
-        list.filter((h) => callback && h !== callback),
-      );
-    }
-  }
-
-  save_changes(): void {}
-
-  send(content: Record<string, unknown>): void {
-    this.sent.push(content);
-  }
-
-  emit(name: string, ...args: unknown[]): void {
-    for (const handler of this.handlers.get(name) ?? []) handler(...args);
-  }
-
-  receive(message: unknown): void {
-    this.emit("msg:custom", message, []);
-  }
-
-  listenerCount(): number {
-    return [...this.handlers.values()].reduce((n, list) => n + list.length, 0);
-  }
-
-  sentOfType(type: string): Record<string, any>[] {
-    return this.sent.filter((m) => m.type === type);
+    });
   }
 
   /** Answer a message this view sent. */
