@@ -32,7 +32,7 @@ from ._chat_items import approval_info, entity_chip
 from ._errors import NeoError, NotFoundError, PermissionDeniedError
 from ._events import ApprovalRequest, Event, TriggerEvent
 from ._models import Task
-from ._session import SessionClient, SessionUpdate, TaskSession, session_for
+from ._session import SessionClient, SessionUpdate, TaskSession, existing_session, session_for
 from ._transport import Page, Transport
 
 __all__ = ["SECTIONS", "Inbox", "InboxClient"]
@@ -241,11 +241,16 @@ class Inbox:
         try:
             followed = self._followed.get(task.id)
             if followed is None:
-                session = session_for(self.client, task.id)
+                known = existing_session(self.client, task.id)
+                # A session made here has just read the task whole: no second read.
+                session = known or session_for(self.client, task.id)
                 with self._lock:
                     unsubscribe = session.subscribe(partial(self._on_session, task.id))
                     self._followed[task.id] = (session, unsubscribe)
                 self._learn_triggers(task.id, session.events)
+                if known is None:
+                    self._errors.pop(task.id, None)
+                    return
             else:
                 session = followed[0]
             self._learn_triggers(task.id, session.refresh(raise_errors=True, task=task))
