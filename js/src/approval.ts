@@ -11,7 +11,7 @@
  */
 
 import { diffSection } from "./diff";
-import { button, h, localTime } from "./dom";
+import { button, h, localTime, reasonInput } from "./dom";
 import { renderMarkdown } from "./markdown";
 import type { AckMessage, ApprovalInfo, ApprovalState, SentAnswer } from "./model";
 
@@ -128,17 +128,12 @@ export class ApprovalCard {
         this.approveButton.addEventListener("click", () => this.answer("approve"));
         this.actions.append(this.approveButton);
       }
-      this.instructions = h("input", "neo-decline-reason");
-      this.instructions.dataset.testid = "neo-decline-instructions";
-      this.instructions.type = "text";
-      this.instructions.placeholder = "Instead, Neo should… (optional)";
-      this.instructions.setAttribute("aria-label", "What Neo should do instead (optional)");
-      this.instructions.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" && !event.isComposing) {
-          event.preventDefault();
-          this.answer("decline");
-        }
-      });
+      this.instructions = reasonInput(
+        "neo-decline-instructions",
+        "Instead, Neo should… (optional)",
+        "What Neo should do instead (optional)",
+        () => this.answer("decline"),
+      );
       this.declineButton = button("neo-button", declineLabel || "Decline", "neo-decline");
       this.declineButton.addEventListener("click", () => this.answer("decline"));
       this.actions.append(this.instructions, this.declineButton);

@@ -86,3 +86,24 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }
+
+/** The optional text field beside a card's "no" button (Decline, Reject): Enter answers. */
+export function reasonInput(
+  testid: string,
+  placeholder: string,
+  label: string,
+  onEnter: () => void,
+): HTMLInputElement {
+  const input = h("input", "neo-decline-reason");
+  input.dataset.testid = testid;
+  input.type = "text";
+  input.placeholder = placeholder;
+  input.setAttribute("aria-label", label);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.isComposing) {
+      event.preventDefault();
+      onEnter();
+    }
+  });
+  return input;
+}

@@ -13,9 +13,8 @@
  */
 
 import { fileDiff } from "./diff";
-import { button, h, localTime } from "./dom";
+import { button, formatDuration, h, localTime, reasonInput } from "./dom";
 import type { AckMessage, LiveRun, LocalAsk, LocalDecision, ToolRun } from "./model";
-import { formatDuration } from "./dom";
 
 export interface LocalActions {
   allow(callId: string, grant: boolean): Promise<AckMessage>;
@@ -74,17 +73,12 @@ export class LocalAskCard {
       this.grantButton.addEventListener("click", () => this.answer(true, true));
       this.actions.append(this.grantButton);
     }
-    this.reason = h("input", "neo-decline-reason");
-    this.reason.dataset.testid = "neo-local-reason";
-    this.reason.type = "text";
-    this.reason.placeholder = "Why not? Neo reads this (optional)";
-    this.reason.setAttribute("aria-label", "Why not (optional, sent to Neo)");
-    this.reason.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.isComposing) {
-        event.preventDefault();
-        this.answer(false, false);
-      }
-    });
+    this.reason = reasonInput(
+      "neo-local-reason",
+      "Why not? Neo reads this (optional)",
+      "Why not (optional, sent to Neo)",
+      () => this.answer(false, false),
+    );
     this.rejectButton = button("neo-button", "Reject", "neo-local-reject");
     this.rejectButton.addEventListener("click", () => this.answer(false, false));
     this.actions.append(this.reason, this.rejectButton);

@@ -81,22 +81,7 @@ export function recent(id: string, fields: Partial<InboxRow> = {}): InboxRow {
   return working(id, { section: "recent", status: "idle", last_activity: ago(90), ...fields });
 }
 
-export function q<T extends Element = HTMLElement>(root: ParentNode, testId: string): T {
-  const found = root.querySelector<T>(`[data-testid="${testId}"]`);
-  if (!found) throw new Error(`no [data-testid=${testId}]`);
-  return found;
-}
-
-export function qa<T extends Element = HTMLElement>(root: ParentNode, testId: string): T[] {
-  return Array.from(root.querySelectorAll<T>(`[data-testid="${testId}"]`));
-}
-
-export function visible(element: HTMLElement): boolean {
-  for (let node: HTMLElement | null = element; node; node = node.parentElement) {
-    if (node.hidden) return false;
-  }
-  return element.isConnected;
-}
+export { q, qa, visible } from "./helpers";
 
 /** The row of `taskId`. */
 export function row(root: ParentNode, taskId: string): HTMLElement {
