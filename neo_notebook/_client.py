@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -625,7 +626,6 @@ class NeoClient:
             for run in client.run_tools(task.id, ws):
                 print(run.summary)
         """
-        import time
 
         session = self.session(task_id)
         runner = self.runner(task_id, workspace)
